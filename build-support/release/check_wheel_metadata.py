@@ -21,8 +21,8 @@ Exit status 1 with one line per problem on failure.
 from __future__ import annotations
 
 import argparse
-import os
 import email.parser
+import os
 import re
 import subprocess
 import sys

@@ -20,6 +20,7 @@ from __future__ import annotations
 import enum
 import functools
 import json
+import operator
 import re
 import threading
 import typing
@@ -738,8 +739,8 @@ def annotated_schema_extras(python_type: Any) -> dict[str, Any]:
         return {}
     try:
         plain = TypeAdapter(bare).json_schema()
-        params = (bare, *fields)
-        annotated_type: Any = typing.Annotated[params]  # type: ignore[valid-type]
+        # Annotated[bare, *fields], spelled so that Python 3.10 parses it.
+        annotated_type: Any = operator.getitem(typing.Annotated, (bare, *fields))
         annotated = TypeAdapter(annotated_type).json_schema()
     except Exception:
         return {}
