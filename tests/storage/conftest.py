@@ -453,7 +453,18 @@ def private_backend(
         config = make_config(name, env, **settings)
         protocol = _PROTOCOL[name]
         bucket = f"flyte-kill-{uuid.uuid4().hex[:8]}"
-        create_bucket(config, protocol, bucket)
+        # A freshly started emulator can answer its readiness URL a moment before its API takes
+        # requests (SeaweedFS's S3 gateway waits for the filer); on a loaded CI machine that
+        # moment is seconds. Retry the bucket creation until the service settles.
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                create_bucket(config, protocol, bucket)
+                break
+            except Exception:
+                if time.monotonic() > deadline or svc.proc is None or svc.proc.poll() is not None:
+                    raise
+                time.sleep(0.5)
         b = Backend(name=name, protocol=protocol, config=config, bucket=bucket, services=env)
         b.root = f"{protocol}://{bucket}/t"
         flyte_storage.configure(config)
