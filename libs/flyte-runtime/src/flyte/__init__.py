@@ -1,6 +1,8 @@
 """Flyte: write pipelines as plain Python tasks that call tasks; run them locally or on Flyte 2.
 
 ```python
+import asyncio
+
 import flyte
 
 env = flyte.TaskEnvironment(name="hello")
@@ -27,7 +29,7 @@ import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from flyte_runtime._version import __version__
+from flyte_runtime._version import __version__ as __version__
 
 # name -> (module, attribute). Every entry is resolved once by tests/test_facade.py.
 _LAZY: dict[str, tuple[str, str]] = {
@@ -89,6 +91,24 @@ _LAZY: dict[str, tuple[str, str]] = {
 
 __all__ = sorted([*_LAZY, "__version__", "logger", "system_logger", "version"])
 
+# Submodules reachable as attributes after a bare `import flyte` (imported on first access), so
+# that `except flyte.errors.RuntimeUserError:` works without `import flyte.errors`, as it does
+# with the reference SDK. They are not star-exported.
+_SUBMODULES = frozenset(
+    {
+        "durable",
+        "errors",
+        "extend",
+        "io",
+        "models",
+        "remote",
+        "report",
+        "storage",
+        "syncify",
+        "types",
+    }
+)
+
 logger = logging.getLogger("flyte.user")
 """The logger for user code in tasks."""
 
@@ -102,6 +122,8 @@ def version() -> str:
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
     target = _LAZY.get(name)
     if target is None:
         raise AttributeError(f"module 'flyte' has no attribute {name!r}")
@@ -115,55 +137,63 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and Pants dependency inference
-    from flyte_models import (  # noqa: F401
-        AMD_GPU,
-        APPLE_SILICON,
-        GPU,
-        HABANA_GAUDI,
-        TPU,
-        AsyncFunctionTaskTemplate,
-        Backoff,
-        Cache,
-        CachePolicy,
-        CacheRequest,
-        Cron,
-        Device,
-        DeviceClass,
-        Documentation,
-        Environment,
-        FixedRate,
-        Image,
-        Link,
-        Neuron,
-        OnArtifact,
-        PodTemplate,
-        Resources,
-        RetryStrategy,
-        ReusePolicy,
-        Secret,
-        SecretRequest,
-        TaskEnvironment,
-        TaskTemplate,
-        Timeout,
-        TimeoutType,
-        Trigger,
-        TriggeredArtifact,
-        TriggeredPartition,
-        TriggerTime,
-    )
-    from flyte_runtime._compose import (  # noqa: F401
-        ctx,
-        custom_context,
-        get_custom_context,
-        group,
-        map,
-        trace,
-    )
-    from flyte_runtime._run import (  # noqa: F401
-        current_domain,
-        current_project,
-        init,
-        init_from_config,
-        run,
-        with_runcontext,
-    )
+    # `X as X`: an explicit re-export, so strict checkers (implicit_reexport=False) accept
+    # `flyte.X` in user code; `__all__` above is computed, which checkers cannot read. The
+    # submodules are listed too: checkers then know `flyte.errors` after a bare `import flyte`,
+    # and Pants puts them in the sandbox of every target that imports `flyte`.
+    from flyte import durable as durable
+    from flyte import errors as errors
+    from flyte import extend as extend
+    from flyte import io as io
+    from flyte import models as models
+    from flyte import remote as remote
+    from flyte import report as report
+    from flyte import storage as storage
+    from flyte import syncify as syncify
+    from flyte import types as types
+    from flyte_models import AMD_GPU as AMD_GPU
+    from flyte_models import APPLE_SILICON as APPLE_SILICON
+    from flyte_models import GPU as GPU
+    from flyte_models import HABANA_GAUDI as HABANA_GAUDI
+    from flyte_models import TPU as TPU
+    from flyte_models import AsyncFunctionTaskTemplate as AsyncFunctionTaskTemplate
+    from flyte_models import Backoff as Backoff
+    from flyte_models import Cache as Cache
+    from flyte_models import CachePolicy as CachePolicy
+    from flyte_models import CacheRequest as CacheRequest
+    from flyte_models import Cron as Cron
+    from flyte_models import Device as Device
+    from flyte_models import DeviceClass as DeviceClass
+    from flyte_models import Documentation as Documentation
+    from flyte_models import Environment as Environment
+    from flyte_models import FixedRate as FixedRate
+    from flyte_models import Image as Image
+    from flyte_models import Link as Link
+    from flyte_models import Neuron as Neuron
+    from flyte_models import OnArtifact as OnArtifact
+    from flyte_models import PodTemplate as PodTemplate
+    from flyte_models import Resources as Resources
+    from flyte_models import RetryStrategy as RetryStrategy
+    from flyte_models import ReusePolicy as ReusePolicy
+    from flyte_models import Secret as Secret
+    from flyte_models import SecretRequest as SecretRequest
+    from flyte_models import TaskEnvironment as TaskEnvironment
+    from flyte_models import TaskTemplate as TaskTemplate
+    from flyte_models import Timeout as Timeout
+    from flyte_models import TimeoutType as TimeoutType
+    from flyte_models import Trigger as Trigger
+    from flyte_models import TriggeredArtifact as TriggeredArtifact
+    from flyte_models import TriggeredPartition as TriggeredPartition
+    from flyte_models import TriggerTime as TriggerTime
+    from flyte_runtime._compose import ctx as ctx
+    from flyte_runtime._compose import custom_context as custom_context
+    from flyte_runtime._compose import get_custom_context as get_custom_context
+    from flyte_runtime._compose import group as group
+    from flyte_runtime._compose import map as map
+    from flyte_runtime._compose import trace as trace
+    from flyte_runtime._run import current_domain as current_domain
+    from flyte_runtime._run import current_project as current_project
+    from flyte_runtime._run import init as init
+    from flyte_runtime._run import init_from_config as init_from_config
+    from flyte_runtime._run import run as run
+    from flyte_runtime._run import with_runcontext as with_runcontext

@@ -14,6 +14,8 @@ fan-out of thousands of children leaves no directories behind and costs far less
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import dataclasses
 import hashlib
 import inspect
 import logging
@@ -72,6 +74,43 @@ def child_action_name(parent: str, task_name: str, digest: str, group: str, seq:
         n, r = divmod(n, 36)
         chars.append(_ALPHABET[r])
     return "".join(chars)
+
+
+class _Slot:
+    """The `max_action_concurrency` slot of one running action.
+
+    An action gives its slot back while it waits for child actions and takes one again when the
+    last of them returns, so a parent blocked on its children never starves them: any tree of
+    calls finishes under any limit.
+    """
+
+    def __init__(self, sem: asyncio.Semaphore) -> None:
+        self._sem = sem
+        self._held = False
+        self._waiting = 0
+
+    async def acquire(self) -> None:
+        await self._sem.acquire()
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._sem.release()
+
+    def child_started(self) -> None:
+        self._waiting += 1
+        self.release()
+
+    async def child_finished(self) -> None:
+        self._waiting -= 1
+        if self._waiting == 0 and not self._held:
+            await self.acquire()
+            if self._waiting:  # another child started while we waited for the slot
+                self.release()
+
+
+_SLOT: contextvars.ContextVar[_Slot | None] = contextvars.ContextVar("flyte_slot", default=None)
 
 
 def _user_error(exc: BaseException) -> ferr.BaseRuntimeError:
@@ -134,7 +173,14 @@ class LocalController:
         group = parent.group_data.name if parent.group_data else ""
         seq = parent._call_counter.next(f"{task.name}\0{digest}\0{group}")
         name = child_action_name(parent.action.name, task.name, digest, group, seq)
-        return await self.run_action(task, name, inputs, digest, parent, run)
+        slot = _SLOT.get()
+        if slot is None:
+            return await self.run_action(task, name, inputs, digest, parent, run)
+        slot.child_started()
+        try:
+            return await self.run_action(task, name, inputs, digest, parent, run)
+        finally:
+            await slot.child_finished()
 
     # -- one action ---------------------------------------------------------------------------------
 
@@ -197,7 +243,11 @@ class LocalController:
             raise
         except Exception as exc:
             raise ferr.RuntimeUserError(type(exc).__name__, f"{task.name}: {exc}") from exc
-        if key is not None and self._cache is not None:
+        if (
+            key is not None
+            and self._cache is not None
+            and not self._run_cache_disabled(parent, run)
+        ):
             self._cache.put(key, task.name, outputs.SerializeToString(deterministic=True))
         if write_io:
             await write_outputs(outputs, str(output_dir / "outputs.pb"))
@@ -205,10 +255,13 @@ class LocalController:
         return await read_outputs(outputs, interface, max_bytes=task.max_inline_io_bytes)
 
     def _lookup_disabled(self, parent: TaskContext | None, run: RunState) -> bool:
-        return (
-            run.options.overwrite_cache
-            or run.options.disable_run_cache
-            or bool(parent is not None and parent.disable_run_cache)
+        return run.options.overwrite_cache or self._run_cache_disabled(parent, run)
+
+    @staticmethod
+    def _run_cache_disabled(parent: TaskContext | None, run: RunState) -> bool:
+        # `disable_run_cache` keeps the run away from the cache entirely: no reads, no writes.
+        return run.options.disable_run_cache or bool(
+            parent is not None and parent.disable_run_cache
         )
 
     def _cache_plan(
@@ -280,7 +333,10 @@ class LocalController:
                 custom_context=dict(run.options.custom_context),
                 disable_run_cache=run.options.disable_run_cache,
             )
-        return parent.replace(
+        # dataclasses.replace, not TaskContext.replace: the latter merges `data`, and a child
+        # action starts with none of its parent's per-attempt data (plugins' `pre()` state).
+        return dataclasses.replace(
+            parent,
             action=action,
             task_action=action,
             output_path=str(output_dir),
@@ -297,6 +353,9 @@ class LocalController:
         timeout = timeout_from_request(task.timeout).get_max_runtime()
         attempts = strategy.count + 1
         for attempt in range(1, attempts + 1):
+            if attempt > 1:
+                # A retry makes the same calls again: they get the same child action names.
+                ctx = ctx.replace(_call_counter=type(ctx._call_counter)())
             try:
                 return await self._execute_once(task, native, ctx, timeout)
             except ferr.NonRecoverableError:
@@ -326,7 +385,8 @@ class LocalController:
     def _backoff(strategy: Any, attempt: int) -> float:
         backoff = getattr(strategy, "backoff", None)
         if backoff is not None:
-            return float(backoff.compute_delay(attempt).total_seconds())
+            # `compute_delay` counts retries from 0: the first retry waits `base`.
+            return float(backoff.compute_delay(attempt - 1).total_seconds())
         return float(_DEFAULT_BACKOFF_S * _DEFAULT_BACKOFF_FACTOR ** (attempt - 1))
 
     async def _execute_once(
@@ -336,9 +396,10 @@ class LocalController:
         ctx: TaskContext,
         timeout: Any,
     ) -> Any:
-        sem = self._semaphore
-        if sem is not None:
-            await sem.acquire()
+        slot = _Slot(self._semaphore) if self._semaphore is not None else None
+        if slot is not None:
+            await slot.acquire()
+        token = _SLOT.set(slot)
         try:
             with use_task_context(ctx):
                 coro = task.execute(**native)
@@ -355,8 +416,9 @@ class LocalController:
                         f"(ran {time.monotonic() - started:.1f}s) and was stopped."
                     ) from None
         finally:
-            if sem is not None:
-                sem.release()
+            _SLOT.reset(token)
+            if slot is not None:
+                slot.release()
 
     async def _write_report(self, ctx: TaskContext, output_dir: Path) -> None:
         report = ctx.report

@@ -40,5 +40,6 @@ async def time() -> float:
 @syncify
 @trace
 async def now() -> _dt.datetime:
-    """The current UTC time, timezone-aware (a replacement for `datetime.now`)."""
-    return _dt.datetime.now(_dt.timezone.utc)
+    """The current local time, naive like `datetime.now()` (which it replaces), so it compares
+    with the values user code already has."""
+    return _dt.datetime.now()

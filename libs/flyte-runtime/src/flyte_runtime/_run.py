@@ -25,7 +25,7 @@ from flyte_models import (
     syncify,
 )
 from flyte_models import errors as ferr
-from flyte_runtime._cache import LocalCache
+from flyte_runtime._cache import LocalCache, default_cache_path
 from flyte_runtime._compose import pending_custom_context
 from flyte_runtime._controller import LocalController, inputs_digest
 from flyte_runtime._state import _RUN, RunOptions, RunState, local_root
@@ -201,7 +201,7 @@ class ActionOutputs(tuple):  # type: ignore[type-arg]
 
     @property
     def named_outputs(self) -> dict[str, Any]:
-        """The outputs by name (`o0`, `o1`, ... or the NamedTuple's field names)."""
+        """The outputs by name: `o0`, `o1`, ... (also for a NamedTuple return)."""
         return dict(zip(self._names, self, strict=False))
 
     def __getattr__(self, name: str) -> Any:
@@ -305,7 +305,8 @@ _CACHE: LocalCache | None = None
 
 def _local_cache() -> LocalCache:
     global _CACHE
-    if _CACHE is None:
+    # Follow FLYTE_LOCAL_CACHE_DIR when it changes between runs of one process.
+    if _CACHE is None or _CACHE.path != default_cache_path():
         _CACHE = LocalCache()
     return _CACHE
 
@@ -391,13 +392,10 @@ class Runner:
         finally:
             _RUN.reset(token)
             _restore_env(saved_env)
-        names = tuple(interface.outputs)
-        if not names:
-            values: tuple[Any, ...] = ()
-        elif len(names) == 1:
-            values = (value,)
-        else:
-            values = tuple(value)
+        # As in the reference SDK, a run's outputs are named o0, o1, ... (also for a NamedTuple
+        # return), and a task without outputs has the single output None.
+        values = tuple(value) if len(interface.outputs) > 1 else (value,)
+        names = tuple(f"o{i}" for i in range(len(values)))
         return LocalRun(name=run_name, url=str(metadata_dir), _outputs=ActionOutputs(values, names))
 
 
@@ -441,6 +439,14 @@ def with_runcontext(
     bad = {k: v for k, v in (custom_context or {}).items() if not isinstance(v, str)}
     if bad:
         raise TypeError(f"custom_context values must be strings, got {bad!r}")
+    if max_action_concurrency is not None and (
+        max_action_concurrency < 0 or max_action_concurrency == 1
+    ):
+        raise ValueError(
+            f"max_action_concurrency must be 0 (no limit) or at least 2, got "
+            f"{max_action_concurrency}; 1 would deadlock the run on a cluster, where a parent "
+            "action holds a slot while it waits for its children."
+        )
     return Runner(
         mode,
         RunOptions(
