@@ -158,6 +158,10 @@ def test_child_actions_do_not_inherit_the_parents_pre_data() -> None:
     async def parent_fn() -> tuple[str, str]:
         return str(flyte.ctx().data.get("parent_only")), await child()
 
-    parent = WithPre(name="pre_data.parent", interface=flyte.models.NativeInterface.from_callable(parent_fn), func=parent_fn)
+    parent = WithPre(
+        name="pre_data.parent",
+        interface=flyte.models.NativeInterface.from_callable(parent_fn),
+        func=parent_fn,
+    )
     run = flyte.run(parent)
     assert tuple(run.outputs()) == ("yes", "None")

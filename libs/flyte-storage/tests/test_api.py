@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pathlib
 import sys
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -386,3 +387,12 @@ def _iter(n: int) -> Iterator[bytes]:
 def test_put_stream_sync_large_iterable(tmp_path: Any) -> None:
     p = flyte_storage.put_stream_sync(_iter(10_000), str(tmp_path / "big"))
     assert flyte_storage.size_sync(p) == 100_000
+
+
+async def test_async_file_reads_lines(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "lines.txt"
+    path.write_bytes(b"header\nrow 1\nrow 2\n")
+    async with flyte_storage.open(str(path), "rb") as f:
+        assert await f.readline() == b"header\n"
+        assert await f.readlines() == [b"row 1\n", b"row 2\n"]
+        assert await f.readline() == b""

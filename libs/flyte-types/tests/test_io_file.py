@@ -193,3 +193,12 @@ def test_lazy_uploader_is_awaited() -> None:
 
 def test_guess() -> None:
     assert TypeEngine.guess_python_type(TypeEngine.to_literal_type(File)) is File
+
+
+async def test_async_open_reads_lines_like_a_file(tmp_path: Path) -> None:
+    local = tmp_path / "rows.csv"
+    local.write_text("prediction\n1.5\n2.5\n")
+    f = File(path=str(local))
+    async with f.open("r") as fh:
+        assert await fh.readline() == "prediction\n"
+        assert await fh.readlines() == ["1.5\n", "2.5\n"]

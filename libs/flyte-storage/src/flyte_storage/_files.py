@@ -129,6 +129,16 @@ class _Handle:
             data: bytes = self._file().read(size)
             return data
 
+    def readline(self, size: int = -1) -> bytes:
+        with boundary("read", self.path):
+            line: bytes = self._file().readline(size)
+            return line
+
+    def readlines(self, hint: int = -1) -> list[bytes]:
+        with boundary("read", self.path):
+            lines: list[bytes] = self._file().readlines(hint)
+            return lines
+
     def readinto(self, buffer: Any) -> int:
         with boundary("read", self.path):
             n: int = self._file().readinto(buffer)
@@ -330,6 +340,16 @@ class AsyncFile:
         """
         data: bytes = await self._run(self._h.read, size)
         return data
+
+    async def readline(self, size: int = -1) -> bytes:
+        """Read one line (up to `size` bytes), including its newline; b"" at the end."""
+        line: bytes = await self._run(self._h.readline, size)
+        return line
+
+    async def readlines(self, hint: int = -1) -> list[bytes]:
+        """Read the remaining lines (stopping once about `hint` bytes were read, if positive)."""
+        lines: list[bytes] = await self._run(self._h.readlines, hint)
+        return lines
 
     async def write(self, data: bytes | bytearray | memoryview) -> int:
         """Write bytes; returns how many were accepted.

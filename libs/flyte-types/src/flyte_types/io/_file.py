@@ -66,6 +66,13 @@ class _TextAdapter:
         data = await self._fh.read(size)
         return bytes(data).decode(self._encoding)
 
+    async def readline(self, size: int = -1) -> str:
+        line = await self._fh.readline(size)
+        return bytes(line).decode(self._encoding)
+
+    async def readlines(self, hint: int = -1) -> list[str]:
+        return [bytes(line).decode(self._encoding) for line in await self._fh.readlines(hint)]
+
     async def write(self, data: str) -> int:
         await self._fh.write(data.encode(self._encoding))
         return len(data)

@@ -33,9 +33,17 @@ class AsyncLocalFile:
         """Read one line."""
         return self._fh.readline(size)
 
+    async def readlines(self, hint: int = -1) -> list[Any]:
+        """Read the remaining lines."""
+        return self._fh.readlines(hint)
+
     async def write(self, data: Any) -> int:
         """Write data; return the count written."""
         return int(self._fh.write(data))
+
+    async def writelines(self, lines: Any) -> None:
+        """Write each of `lines`."""
+        self._fh.writelines(lines)
 
     async def seek(self, offset: int, whence: int = 0) -> int:
         """Move the position."""
