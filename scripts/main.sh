@@ -7,6 +7,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 version=$(sed -n 's/^FLYTE_VERSION = "\([^"]*\)".*/\1/p' build-support/macros.py)
 # This machine kind reaches PyPI through a TLS proxy whose CA is only in the system bundle.
 if [[ -f /etc/ssl/certs/ca-certificates.crt ]]; then export PIP_CERT=/etc/ssl/certs/ca-certificates.crt; fi
+# The machine-wide pip.conf names local mirror folders that do not exist here; skip it.
+export PIP_CONFIG_FILE=/dev/null
 
 echo "[main] building wheels (./pants package ::)" >&2
 rm -rf dist
