@@ -113,6 +113,21 @@ def static_checks(wheels: dict[str, Wheel], version: str) -> list[str]:
         ]
         if bad:
             problems.append(f"{whl.path.name}: ships test files {bad[:5]}")
+    # Every source file of a library is in its wheel: a module that nothing imports statically
+    # (an entry point, a compatibility path, a plugin) is easy to leave out of a distribution.
+    root = Path(__file__).resolve().parents[2]
+    for name, whl in sorted(wheels.items()):
+        src = root / "libs" / name / "src"
+        if name not in LIBRARIES or not src.is_dir():
+            continue
+        shipped = set(whl.files)
+        unshipped = sorted(
+            str(p.relative_to(src))
+            for p in src.rglob("*.py")
+            if "__pycache__" not in p.parts and str(p.relative_to(src)) not in shipped
+        )
+        if unshipped:
+            problems.append(f"{whl.path.name}: missing source files {unshipped}")
     meta = wheels.get(META)
     if meta:
         reqs = meta.hard_requirements()
