@@ -77,7 +77,15 @@ class RefClient:
     def cli(self, *args: str, timeout: float = 300, check: bool = True) -> str:
         """Run the reference `flyte` CLI; returns stdout+stderr (ANSI codes removed)."""
         proc = self._run(
-            [str(self.venv / "bin" / "flyte"), "--config", str(self.config), *args], timeout
+            [
+                str(self.venv / "bin" / "python"),
+                "-c",
+                _CLI_SHIM,
+                "--config",
+                str(self.config),
+                *args,
+            ],
+            timeout,
         )
         out = _strip_ansi(proc.stdout + proc.stderr)
         if check and proc.returncode != 0:
@@ -85,6 +93,23 @@ class RefClient:
                 f"flyte {' '.join(args)} failed ({proc.returncode}):\n{out[-6000:]}"
             )
         return out
+
+
+# The reference `flyte` command, run so that its exit status is kept but interpreter teardown is
+# skipped: the reference client's native HTTP threads have been seen to abort the process
+# (SIGABRT) during shutdown, after the command itself had finished.
+_CLI_SHIM = """
+import os, sys
+from flyte.cli.main import main
+sys.argv[0] = "flyte"
+try:
+    code = main()
+except SystemExit as exc:
+    code = exc.code
+sys.stdout.flush()
+sys.stderr.flush()
+os._exit(code if isinstance(code, int) else (0 if code is None else 1))
+"""
 
 
 def _strip_ansi(text: str) -> str:
