@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from flyteidl2.core.literals_pb2 import Blob, BlobMetadata, Literal, Scalar
+from flyteidl2.core.literals_pb2 import Literal
 from flyteidl2.core.types_pb2 import BlobType, LiteralType
 from pydantic import BaseModel, ConfigDict, PrivateAttr, model_validator
 
@@ -20,7 +20,7 @@ from flyte_types import _storage
 from flyte_types._transformer import TypeTransformer, mismatch
 from flyte_types._typing import is_class, strip_annotated
 from flyte_types.errors import LiteralDecodeError
-from flyte_types.io._file import File
+from flyte_types.io._file import File, blob_literal
 from flyte_types.io._paths import copy_local, list_local, list_remote
 
 __all__ = [
@@ -327,24 +327,7 @@ class DirTransformer(TypeTransformer[Dir[Any]]):
         """Reference the directory's URI (running its lazy uploader first, if any)."""
         if not isinstance(python_val, Dir):
             raise mismatch(strip_annotated(python_type)[0], python_val)
-        uri = python_val.path
-        hash_value = python_val.hash or None
-        if python_val.lazy_uploader is not None:
-            uploaded_hash, uri = await python_val.lazy_uploader()
-            hash_value = uploaded_hash or hash_value
-        lit = Literal(
-            scalar=Scalar(
-                blob=Blob(
-                    metadata=BlobMetadata(
-                        type=BlobType(format=python_val.format, dimensionality=BlobType.MULTIPART)
-                    ),
-                    uri=uri,
-                )
-            )
-        )
-        if hash_value:
-            lit.hash = hash_value
-        return lit
+        return await blob_literal(python_val, BlobType.MULTIPART)
 
     async def to_python_value(self, lv: Literal, expected_python_type: Any) -> Any:
         """Build a `Dir` (of the expected class) for the blob's URI."""

@@ -34,6 +34,7 @@ from flyte_types.io._paths import AsyncLocalFile
 __all__ = [
     "File",
     "FileTransformer",
+    "blob_literal",
 ]
 
 if TYPE_CHECKING:  # PEP 696 default: a bare `File(...)` / `Dir(...)` is `[Any]` for type checkers
@@ -456,6 +457,28 @@ def _copy(src: str, dest: str) -> str:
     return dest
 
 
+async def blob_literal(value: Any, dimensionality: int) -> Literal:
+    """The blob literal referencing a `File` or `Dir` (running its lazy uploader first, if any)."""
+    uri = value.path
+    hash_value = value.hash or None
+    if value.lazy_uploader is not None:
+        uploaded_hash, uri = await value.lazy_uploader()
+        hash_value = uploaded_hash or hash_value
+    lit = Literal(
+        scalar=Scalar(
+            blob=Blob(
+                metadata=BlobMetadata(
+                    type=BlobType(format=value.format, dimensionality=dimensionality)
+                ),
+                uri=uri,
+            )
+        )
+    )
+    if hash_value:
+        lit.hash = hash_value
+    return lit
+
+
 class FileTransformer(TypeTransformer[File[Any]]):
     """`File` values as single-part blobs."""
 
@@ -473,24 +496,7 @@ class FileTransformer(TypeTransformer[File[Any]]):
         """Reference the file's URI (running its lazy uploader first, if any)."""
         if not isinstance(python_val, File):
             raise mismatch(strip_annotated(python_type)[0], python_val)
-        uri = python_val.path
-        hash_value = python_val.hash or None
-        if python_val.lazy_uploader is not None:
-            uploaded_hash, uri = await python_val.lazy_uploader()
-            hash_value = uploaded_hash or hash_value
-        lit = Literal(
-            scalar=Scalar(
-                blob=Blob(
-                    metadata=BlobMetadata(
-                        type=BlobType(format=python_val.format, dimensionality=BlobType.SINGLE)
-                    ),
-                    uri=uri,
-                )
-            )
-        )
-        if hash_value:
-            lit.hash = hash_value
-        return lit
+        return await blob_literal(python_val, BlobType.SINGLE)
 
     async def to_python_value(self, lv: Literal, expected_python_type: Any) -> Any:
         """Build a `File` (of the expected class) for the blob's URI."""
