@@ -294,12 +294,9 @@ async def _run(args: argparse.Namespace, task: Any, bundle: Any) -> None:
 
     kwargs, custom = await _read_inputs(args.inputs, task)
     ctx = _context(args, task, bundle, custom)
-    # The local engine (`flyte_runtime._run`) installs its own call handler when it is first
-    # imported, which a task may do at any time (`flyte.current_project()`, `flyte.init`): with
-    # it, a nested call would silently run in-process. Import it first (about 15 ms), then
-    # install the guard after it and after the task module, so nothing can replace the guard.
-    import flyte_runtime._run  # noqa: F401
-
+    # Nested calls need the remote controller. The local engine (`flyte_runtime._run`, which a
+    # task may import at any time through `flyte.init` or `flyte.current_project`) installs its
+    # handler only where none is installed, so it never replaces this guard.
     set_task_call_handler(_NoNestedCalls())
     try:
         with use_task_context(ctx):

@@ -21,6 +21,7 @@ from flyte_models import (
     ActionPhase,
     TaskTemplate,
     current_task_context,
+    get_task_call_handler,
     set_task_call_handler,
     syncify,
 )
@@ -298,7 +299,10 @@ class _CallHandler:
         return await run.controller.submit(task, args, kwargs)
 
 
-set_task_call_handler(_CallHandler())
+# The local engine takes over task calls inside local runs, unless a handler is already installed
+# (`a0` installs one that refuses nested calls until the remote controller exists).
+if get_task_call_handler() is None:
+    set_task_call_handler(_CallHandler())
 
 _CACHE: LocalCache | None = None
 
