@@ -20,7 +20,7 @@ from devbox_helpers import (
 )
 from flyteidl2.actions import actions_service_pb2
 from flyteidl2.actions.actions_service_connect import ActionsServiceClient
-from flyteidl2.common import identifier_pb2, phase_pb2
+from flyteidl2.common import identifier_pb2, list_pb2, phase_pb2
 from flyteidl2.core import literals_pb2
 from flyteidl2.task import common_pb2, task_definition_pb2
 from flyteidl2.workflow import (
@@ -197,6 +197,19 @@ async def test_actions_service(devbox: Devbox, clients: tuple) -> None:  # type:
     listed = await runs.list_actions(run_service_pb2.ListActionsRequest(run_id=parent.run))
     assert {a.id.name for a in listed.actions} == names | {"a0"}
     assert all(a.metadata.parent == "a0" for a in listed.actions if a.id.name != "a0")
+    # The reference SDK filters children with `parent_name`; `parent` is the same field.
+    for field in ("parent_name", "parent"):
+        children = await runs.list_actions(
+            run_service_pb2.ListActionsRequest(
+                run_id=parent.run,
+                request=list_pb2.ListRequest(
+                    filters=[
+                        list_pb2.Filter(function=list_pb2.Filter.EQUAL, field=field, values=["a0"])
+                    ]
+                ),
+            )
+        )
+        assert {a.id.name for a in children.actions} == names
 
 
 async def test_parent_gives_its_slot_to_children(make_devbox, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

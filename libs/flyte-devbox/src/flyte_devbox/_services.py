@@ -492,7 +492,17 @@ def _run_fields(r: RunRecord) -> dict[str, Any]:
     return fields
 
 
-_ACTION_FIELDS = ("name", "phase", "created_at", "updated_at", "parent", "group", "task_name")
+# `parent_name` is the field name the reference SDK filters on; `parent` is its alias.
+_ACTION_FIELDS = (
+    "name",
+    "phase",
+    "created_at",
+    "updated_at",
+    "parent",
+    "parent_name",
+    "group",
+    "task_name",
+)
 
 
 def _action_fields(a: ActionRecord) -> dict[str, Any]:
@@ -502,6 +512,7 @@ def _action_fields(a: ActionRecord) -> dict[str, Any]:
         "created_at": a.created_at,
         "updated_at": a.updated_at,
         "parent": a.parent,
+        "parent_name": a.parent,
         "group": a.group,
         "task_name": a.task_id[3],
     }
