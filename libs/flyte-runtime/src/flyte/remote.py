@@ -1,8 +1,52 @@
-"""Runs and their outputs. Locally `flyte.run` returns a finished `Run`; the control-plane
-objects (`Run.get`, `Task.get`, `Project`, ...) arrive with the client library."""
+"""The control-plane objects: `Run`, `Action`, `Task`, `Project`, `Trigger`, `Secret`, ...
 
-from flyte_runtime._run import ActionOutputs, LocalRun
+They live in `flyte_client.remote`. A local run (`flyte.run` without a control plane) returns a
+`LocalRun`, which is also an instance of `flyte.remote.Run` for `isinstance` checks.
+"""
 
-Run = LocalRun
+from flyte_client.remote import (
+    Action,
+    ActionDetails,
+    ActionInputs,
+    ActionOutputs,
+    LazyEntity,
+    PhaseTransitionInfo,
+    Project,
+    Run,
+    RunDetails,
+    Secret,
+    SecretTypes,
+    Task,
+    TaskDetails,
+    TimeFilter,
+    Trigger,
+    TriggerDetails,
+    User,
+    upload_dir,
+    upload_file,
+)
+from flyte_runtime._run import LocalRun
 
-__all__ = ["ActionOutputs", "Run"]
+Run.register(LocalRun)
+
+__all__ = [
+    "Action",
+    "ActionDetails",
+    "ActionInputs",
+    "ActionOutputs",
+    "LazyEntity",
+    "PhaseTransitionInfo",
+    "Project",
+    "Run",
+    "RunDetails",
+    "Secret",
+    "SecretTypes",
+    "Task",
+    "TaskDetails",
+    "TimeFilter",
+    "Trigger",
+    "TriggerDetails",
+    "User",
+    "upload_dir",
+    "upload_file",
+]

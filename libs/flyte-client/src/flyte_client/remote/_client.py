@@ -1,0 +1,170 @@
+"""How the remote objects reach the control plane: one `ClientSet` per event loop, and defaults.
+
+Everything in `flyte_client.remote` goes through `_clients()` and `_scope()`, so the session API
+(`flyte_client.get_client()` / `init_session(...)`) plugs in at one place: when the package
+offers `get_client`, it is used; otherwise the endpoint given to `configure(...)` is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from flyte_models import errors as ferr
+
+if TYPE_CHECKING:
+    from flyte_client._clientset import ClientSet
+
+__all__ = ["RemoteConfig", "configure", "console_url", "current_config", "reset"]
+
+
+@dataclass
+class RemoteConfig:
+    """Where the remote objects connect and which project/domain they default to."""
+
+    endpoint: str | None = None
+    insecure: bool = False
+    org: str = ""
+    project: str = ""
+    domain: str = ""
+    console_endpoint: str | None = None
+
+
+_CONFIG = RemoteConfig()
+# One ClientSet per event loop: grpc.aio channels are bound to the loop that created them.
+_BY_LOOP: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, ClientSet
+] = weakref.WeakKeyDictionary()
+
+
+def configure(
+    endpoint: str | None,
+    *,
+    insecure: bool = False,
+    org: str | None = None,
+    project: str | None = None,
+    domain: str | None = None,
+    console_endpoint: str | None = None,
+) -> None:
+    """Point the remote objects at a control plane (used until a session API is configured).
+
+    Args:
+        endpoint: `host:port`, `dns:///host:port` or an `http(s)://` URL; None disconnects.
+        insecure: Plain-text HTTP/2 (e.g. a devbox on loopback).
+        org: The organisation sent in identifiers.
+        project: Default project for `Run.listall`, `Task.get`, ...
+        domain: Default domain.
+        console_endpoint: Base URL of the web console for `Run.url` (defaults to the endpoint).
+    """
+    _CONFIG.endpoint = endpoint
+    _CONFIG.insecure = insecure
+    _CONFIG.org = org or ""
+    _CONFIG.project = project or ""
+    _CONFIG.domain = domain or ""
+    _CONFIG.console_endpoint = console_endpoint
+    _BY_LOOP.clear()
+
+
+def reset() -> None:
+    """Forget the configured endpoint and cached channels (tests use this between devboxes)."""
+    configure(None)
+
+
+def current_config() -> RemoteConfig:
+    """The configuration in effect (a copy): `configure(...)`'s, else the session's."""
+    if _CONFIG.endpoint:
+        return RemoteConfig(**vars(_CONFIG))
+    session = _session_config()
+    return session if session is not None else RemoteConfig(**vars(_CONFIG))
+
+
+def _session_initialized() -> bool:
+    try:
+        from flyte_client._session import is_initialized
+    except ImportError:  # pragma: no cover - session support not installed
+        return False
+    return bool(is_initialized())
+
+
+def _session_config() -> RemoteConfig | None:
+    if not _session_initialized():
+        return None
+    from flyte_client._session import current_config as session_config
+
+    cfg = session_config()
+    return RemoteConfig(
+        endpoint=cfg.platform.endpoint,
+        insecure=bool(cfg.platform.insecure),
+        org=cfg.task.org or "",
+        project=cfg.task.project or "",
+        domain=cfg.task.domain or "",
+        console_endpoint=cfg.platform.console_endpoint,
+    )
+
+
+# Reconnect quickly after the control plane restarts (gRPC's default backoff grows to 120 s).
+_CHANNEL_OPTIONS = (
+    ("grpc.initial_reconnect_backoff_ms", 500),
+    ("grpc.min_reconnect_backoff_ms", 500),
+    ("grpc.max_reconnect_backoff_ms", 5000),
+)
+
+
+def _clients() -> ClientSet:
+    """The ClientSet for the running event loop: the `flyte_client` session's (auth, TLS,
+    retries) when one is initialised, else a plain channel to the `configure(...)` endpoint.
+
+    Raises:
+        InitializationError: If no control plane is configured.
+    """
+    if _session_initialized():
+        from flyte_client._session import get_client
+
+        return get_client()
+    if not _CONFIG.endpoint:
+        raise ferr.InitializationError(
+            "ClientNotInitialized",
+            "user",
+            "No control plane is configured: call flyte.init(endpoint=...) (or "
+            "flyte.init_from_config(...)) before using flyte.remote.",
+        )
+    loop = asyncio.get_running_loop()
+    clients = _BY_LOOP.get(loop)
+    if clients is None:
+        from flyte_client._clientset import ClientSet
+
+        clients = ClientSet.for_endpoint(
+            _CONFIG.endpoint, insecure=_CONFIG.insecure, options=_CHANNEL_OPTIONS
+        )
+        _BY_LOOP[loop] = clients
+    return clients
+
+
+def _scope(project: str | None = None, domain: str | None = None) -> tuple[str, str, str]:
+    """(org, project, domain), explicit arguments first, then the configured defaults."""
+    cfg = current_config()
+    return (
+        cfg.org,
+        project or cfg.project or os.environ.get("FLYTE_INTERNAL_EXECUTION_PROJECT", ""),
+        domain or cfg.domain or os.environ.get("FLYTE_INTERNAL_EXECUTION_DOMAIN", ""),
+    )
+
+
+def console_url(path: str) -> str:
+    """The web console URL for `path` (e.g. `v2/domain/d/project/p/runs/r`)."""
+    cfg = current_config()
+    base = cfg.console_endpoint or cfg.endpoint or ""
+    if not base:
+        return ""
+    if base.startswith("dns:///"):
+        base = base[len("dns:///") :]
+    if "://" not in base:
+        base = ("http://" if cfg.insecure else "https://") + base
+    base = base.rstrip("/")
+    # The reference points its console at 8080 when the API is the local backend on 8090.
+    if base.endswith("localhost:8090"):
+        base = base[: -len("8090")] + "8080"
+    return f"{base}/{path.lstrip('/')}"
