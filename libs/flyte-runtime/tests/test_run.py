@@ -239,9 +239,7 @@ def test_init_from_config_with_a_local_file(tmp_path: Path) -> None:
     assert flyte.run(square, 3).outputs()[0] == 9
 
 
-def test_init_with_an_endpoint_is_refused_until_remote_lands() -> None:
-    with pytest.raises(flyte.errors.InitializationError):
-        flyte.init(endpoint="dns:///flyte.example.com")
+def test_init_without_an_endpoint_keeps_runs_local() -> None:
     flyte.init(project="p", domain="d")
     assert (flyte.current_project(), flyte.current_domain()) == ("p", "d")
 
