@@ -101,11 +101,27 @@ def pending_custom_context() -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------
 
 
+def _trace_recorder() -> Any:
+    """The run's controller when it records traces (`a0`'s remote controller), else None."""
+    if current_task_context() is None:
+        return None
+    run = current_run()
+    if run is None or not callable(getattr(run.controller, "run_trace", None)):
+        return None
+    return run.controller
+
+
 def trace(func: F) -> F:
     """Mark a helper as a trace: its calls are recorded as steps of the task that makes them.
 
     Works on sync and async functions and on (async) generators. A trace may not call tasks
     (`TraceDoesNotAllowNestedTasksError`). Outside a task the function just runs.
+
+    In a task running on a control plane (`a0`), each call of an async function, and of a sync
+    function called from a sync task, is recorded as a trace action of the task, with its inputs
+    and outputs (or error); a retried task gets the recorded result back instead of running it
+    again. Generators, and sync traces called from async code, run without being recorded. In
+    local runs traces just run.
     """
     name = getattr(func, "__qualname__", repr(func))
     if inspect.isasyncgenfunction(func):
@@ -124,11 +140,17 @@ def trace(func: F) -> F:
 
         @functools.wraps(func)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            token = _IN_TRACE.set(name)
-            try:
-                return await func(*args, **kwargs)
-            finally:
-                _IN_TRACE.reset(token)
+            async def call() -> Any:
+                token = _IN_TRACE.set(name)
+                try:
+                    return await func(*args, **kwargs)
+                finally:
+                    _IN_TRACE.reset(token)
+
+            recorder = _trace_recorder()
+            if recorder is None:
+                return await call()
+            return await recorder.run_trace(func, args, kwargs, call)
 
         return async_wrapper  # type: ignore[return-value]
     if inspect.isgeneratorfunction(func):
@@ -143,13 +165,38 @@ def trace(func: F) -> F:
 
         return gen_wrapper  # type: ignore[return-value]
 
-    @functools.wraps(func)
-    def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
+    def run_plain(*args: Any, **kwargs: Any) -> Any:
         token = _IN_TRACE.set(name)
         try:
             return func(*args, **kwargs)
         finally:
             _IN_TRACE.reset(token)
+
+    @functools.wraps(func)
+    def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
+        recorder = _trace_recorder()
+        if recorder is None:
+            return run_plain(*args, **kwargs)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:  # called from async code: waiting for the recording here would block the loop
+            return run_plain(*args, **kwargs)
+        run = current_run()
+        assert run is not None
+
+        async def call() -> Any:
+            # The function runs in a worker thread with this call's context (task, run, group).
+            return await asyncio.to_thread(run_plain, *args, **kwargs)
+
+        import contextvars
+
+        ctx_copy = contextvars.copy_context()
+        future = asyncio.run_coroutine_threadsafe(
+            _in_context(ctx_copy, lambda: recorder.run_trace(func, args, kwargs, call)), run.loop
+        )
+        return future.result()
 
     return sync_wrapper  # type: ignore[return-value]
 

@@ -19,8 +19,11 @@ either `<prefix>/outputs.pb` or `<prefix>/error.pb` (`core.ErrorDocument`). It e
 one of them was written, also on a user error: the backend reads `error.pb` first. It exits
 non-zero only when neither can be written, with one line on stderr.
 
-Nested task calls need the remote controller, which this entrypoint does not have yet: a task
-calling a task fails with `RemoteControllerUnavailableError` (a system error).
+A task that calls tasks submits each call as a child action through the remote controller
+(`flyte_runtime._remote_controller`; Queue/State services, or the Actions service with
+`_U_USE_ACTIONS=1`, at `_U_EP_OVERRIDE`). grpc and the client are imported on the first such call
+only, so leaf tasks start as fast as before. Without `_U_EP_OVERRIDE` a nested call fails with
+`RemoteControllerUnavailableError` (a system error).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from flyte_models.errors import RuntimeSystemError
+from flyte_runtime._remote_controller import RemoteControllerUnavailableError
 from flyte_runtime._resolver import install_default_resolver
 
 if TYPE_CHECKING:
@@ -136,41 +140,35 @@ def _parse_start_time(raw: str | None) -> Any:
     )
 
 
-class RemoteControllerUnavailableError(RuntimeSystemError):
-    """A task called a task inside `a0`: nested calls need the remote controller (not yet here).
+def _install_controller(args: argparse.Namespace) -> Any:
+    """Route the task's calls of other tasks to a remote controller (connected on first use).
 
-    Args:
-        task_name: The called task.
+    The run state lets `flyte.map` (which submits through the run's controller) work in `a0`.
     """
+    import asyncio
+    from pathlib import Path
 
-    is_retryable = False  # another attempt would make the same call
+    from flyte_models import set_task_call_handler
+    from flyte_runtime._remote_controller import RemoteController, RemoteTaskCallHandler
+    from flyte_runtime._state import _RUN, RunOptions, RunState
 
-    def __init__(self, task_name: str) -> None:
-        super().__init__(
-            "RemoteControllerUnavailable",
-            f"task {task_name!r} was called from inside a task, which needs the remote "
-            "controller (Queue/State or Actions service); this a0 runs leaf tasks only and the "
-            "remote controller is not available yet",
+    loop = asyncio.get_running_loop()
+    controller = RemoteController.from_env()
+    # The local engine (`flyte_runtime._run`, which a task may import at any time through
+    # `flyte.init` or `flyte.current_project`) installs its handler only where none is installed,
+    # so it never replaces this one.
+    set_task_call_handler(RemoteTaskCallHandler(controller, loop))
+    _RUN.set(
+        RunState(
+            run_name=args.run_name,
+            options=RunOptions(project=args.project or None, domain=args.domain or None),
+            metadata_dir=Path(args.run_base_dir),
+            raw_data_dir=Path(args.raw_data_path or args.outputs_path),
+            loop=loop,
+            controller=controller,
         )
-        self.task_name = task_name
-
-
-class _NoNestedCalls:
-    """The task call handler inside `a0`: nested task calls need the remote controller."""
-
-    def is_active(self) -> bool:
-        from flyte_models import current_task_context
-
-        return current_task_context() is not None
-
-    def _fail(self, task: Any) -> Any:
-        raise RemoteControllerUnavailableError(getattr(task, "name", repr(task)))
-
-    def call(self, task: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        return self._fail(task)
-
-    async def call_aio(self, task: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        return self._fail(task)
+    )
+    return controller
 
 
 def _load_task(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -289,15 +287,12 @@ async def _read_inputs(path: str | None, task: Any) -> tuple[dict[str, Any], dic
 async def _run(args: argparse.Namespace, task: Any, bundle: Any) -> None:
     import inspect
 
-    from flyte_models import set_task_call_handler, use_task_context
+    from flyte_models import use_task_context
     from flyte_types import build_outputs, write_outputs
 
     kwargs, custom = await _read_inputs(args.inputs, task)
     ctx = _context(args, task, bundle, custom)
-    # Nested calls need the remote controller. The local engine (`flyte_runtime._run`, which a
-    # task may import at any time through `flyte.init` or `flyte.current_project`) installs its
-    # handler only where none is installed, so it never replaces this guard.
-    set_task_call_handler(_NoNestedCalls())
+    controller = _install_controller(args)
     try:
         with use_task_context(ctx):
             value = task.execute(**kwargs)
@@ -306,6 +301,7 @@ async def _run(args: argparse.Namespace, task: Any, bundle: Any) -> None:
         outputs = await build_outputs(task.interface, value)
     finally:
         await _write_report(ctx)
+        await controller.close()
     await write_outputs(outputs, _join(args.outputs_path, _OUTPUTS_FILE))
 
 
@@ -322,27 +318,9 @@ async def _write_report(ctx: TaskContext) -> None:
 
 def _error_document(error: BaseException) -> bytes:
     """`core.ErrorDocument` for an exception (user errors: code = class name, RECOVERABLE)."""
-    from flyteidl2.core import execution_pb2
+    from flyte_runtime._remote_controller import _error_document as document
 
-    from flyte_models.errors import BaseRuntimeError
-
-    ee, ce = execution_pb2.ExecutionError, execution_pb2.ContainerError
-    if isinstance(error, BaseRuntimeError):
-        code = error.code
-        origin = {"system": ee.SYSTEM, "user": ee.USER}.get(error.kind, ee.UNKNOWN)
-        recoverable = error.is_retryable
-    else:
-        code, origin, recoverable = type(error).__name__, ee.USER, True
-    message = str(error) or type(error).__name__
-    doc = execution_pb2.ErrorDocument(
-        error=ce(
-            code=code,
-            message=message,
-            kind=ce.RECOVERABLE if recoverable else ce.NON_RECOVERABLE,
-            origin=origin,
-        )
-    )
-    return bytes(doc.SerializeToString())
+    return document(error)
 
 
 def _check_identity(args: argparse.Namespace) -> None:

@@ -13,14 +13,33 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import asyncio
 
-    from flyte_runtime._controller import LocalController
+    from flyte_models import TaskTemplate
 
-__all__ = ["RunOptions", "RunState", "current_run", "in_trace", "local_root"]
+__all__ = ["Controller", "RunOptions", "RunState", "current_run", "in_trace", "local_root"]
+
+
+class Controller(Protocol):
+    """What executes the child actions of a run: the local engine's `LocalController`, or the
+    remote controller in `a0` (`flyte_runtime._remote_controller.RemoteController`).
+
+    Controllers may also offer (looked up with `getattr`, so they are not part of this protocol):
+
+    * `run_trace(func, args, kwargs, call) -> Awaitable[Any]`: record a `@flyte.trace` call
+      (`call()` runs it) as a step of the running task; without it a trace just runs.
+    * `submit_task_ref(task_details, kwargs) -> Awaitable[Any]`: run a deployed task
+      (`flyte.remote.Task.get(...)`) as a child action; without it such a call is refused.
+    """
+
+    async def submit(
+        self, task: TaskTemplate[Any, Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        """Run `task(*args, **kwargs)` as a child action of the running task; return its result."""
+        ...
 
 
 def local_root() -> Path:
@@ -56,7 +75,7 @@ class RunState:
     metadata_dir: Path
     raw_data_dir: Path
     loop: asyncio.AbstractEventLoop
-    controller: LocalController
+    controller: Controller
     extra: dict[str, Any] = field(default_factory=dict)
 
 
