@@ -4,11 +4,12 @@
 #   scripts/services/install.sh [storage] [docker]
 #
 # storage (the default): S3 (moto, SeaweedFS), Azure Blob (Azurite), GCS (fake-gcs-server).
-# docker: reserved for the Docker daemon / OCI registry (a later issue); not installed yet.
+# docker: the Docker daemon, buildx, an OCI registry and debootstrap (for the base image).
 #
 # Idempotent: a component whose pinned inputs did not change is skipped. Reaches only PyPI, the
-# npm registry and (only if npm is missing) Debian's archive. Nothing else outside the root is
-# touched.
+# npm registry and Debian's archive (npm if missing; the docker component's packages: docker.io,
+# docker-registry and debootstrap are installed system-wide with apt, which needs root). Nothing
+# else outside the root is touched.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -81,10 +82,52 @@ install_azurite() {
 }
 
 install_docker() {
-  # Place-holder for the Docker daemon, buildx and the OCI registry (next issue). Kept as an
-  # explicit opt-in so that storage-only CI stays fast.
-  echo "install.sh: the 'docker' component is not implemented yet" >&2
-  exit 2
+  # The Docker daemon (Debian docker.io 20.10: dockerd, containerd, runc), the OCI registry
+  # (Debian docker-registry, distribution 2.8) and debootstrap for base images, from the machine's
+  # Debian mirror; the buildx CLI plugin from Debian trixie's docker-buildx .deb, fetched with a
+  # private apt configuration (the machine's apt sources are not changed) and unpacked into
+  # $ROOT/docker/config/cli-plugins. Base images are made by start.sh (they need the daemon).
+  if ! command -v dockerd >/dev/null || ! command -v docker-registry >/dev/null \
+      || ! command -v debootstrap >/dev/null || ! command -v docker >/dev/null; then
+    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+      echo "install.sh: docker needs root and apt-get (apt-get install docker.io docker-registry debootstrap)" >&2
+      exit 1
+    fi
+    log "apt: docker.io docker-registry debootstrap"
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+        docker.io docker-registry debootstrap >/dev/null
+  else
+    log "docker daemon, registry, debootstrap: installed"
+  fi
+  local plugins="$ROOT/docker/config/cli-plugins"
+  mkdir -p "$plugins"
+  [ -f "$ROOT/docker/config/config.json" ] || echo '{}' >"$ROOT/docker/config/config.json"
+  if [ -x "$plugins/docker-buildx" ] && "$plugins/docker-buildx" version >/dev/null 2>&1; then
+    log "buildx: up to date"
+    return 0
+  fi
+  local t="$ROOT/docker/apt-trixie" mirror
+  mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null \
+           || awk '/^deb /{print $2; exit}' /etc/apt/sources.list)
+  mirror=${FLYTE_DEBIAN_MIRROR:-${mirror:-http://deb.debian.org/debian}}
+  rm -rf "$t"; mkdir -p "$t/lists/partial" "$t/cache/archives/partial" "$t/x"
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie main" >"$t/sources.list"
+  local apt_opts=(-o "Dir::Etc::sourcelist=$t/sources.list" -o Dir::Etc::sourceparts=- \
+                  -o "Dir::State::Lists=$t/lists" -o "Dir::Cache=$t/cache")
+  log "apt (trixie, private config): docker-buildx"
+  apt-get "${apt_opts[@]}" update -q >/dev/null
+  (cd "$t" && apt-get "${apt_opts[@]}" download docker-buildx >/dev/null && dpkg -x docker-buildx_*.deb x)
+  cp "$t/x/usr/libexec/docker/cli-plugins/docker-buildx" "$plugins/docker-buildx"
+  rm -rf "$t"
+  "$plugins/docker-buildx" version >&2
+}
+
+install_docker_all() {
+  install_docker
+  # shellcheck source=docker.sh
+  . "$HERE/docker.sh"
+  docker_install_base_inputs
 }
 
 if [ $want_storage = 1 ]; then
@@ -92,6 +135,6 @@ if [ $want_storage = 1 ]; then
   timed "azurite" install_azurite
 fi
 if [ $want_docker = 1 ]; then
-  install_docker
+  timed "docker (daemon, registry, buildx, base rootfs, uv)" install_docker_all
 fi
 log "done: $ROOT"

@@ -8,7 +8,10 @@
 #   SeaweedFS        S3 that checks signatures (weed mini)   FLYTE_TEST_SEAWEEDFS_*
 #   Azurite          Azure Blob                              FLYTE_TEST_AZURE_*
 #   fake-gcs-server  GCS (JSON API, in memory)               FLYTE_TEST_GCS_*
-# docker: reserved for the Docker daemon / OCI registry (a later issue); not available yet.
+# docker (see docker.sh; endpoints in $FLYTE_SERVICES_ROOT/env.docker, FLYTE_TEST_DOCKER_ENV):
+#   dockerd          private data root and socket, no bridge  DOCKER_HOST, DOCKER_CONFIG (buildx)
+#   docker-registry  OCI registry (distribution 2.8)          FLYTE_TEST_REGISTRY
+#   base images      flyte-local/python:3.11-bookworm, flyte-local/uv (no Docker Hub needed)
 #
 # Each service is started in its own process group; its PID (= group id) goes to
 # $ROOT/pids/<name>.pid and its log to $ROOT/logs/<name>.log. stop.sh stops exactly those.
@@ -36,16 +39,6 @@ for arg in "$@"; do
     *) echo "start.sh: unknown component '$arg' (known: storage, docker)" >&2; exit 2 ;;
   esac
 done
-if [ $want_docker = 1 ]; then
-  echo "start.sh: the 'docker' component is not implemented yet" >&2
-  exit 2
-fi
-
-[ -x "$V/moto_server" ] && [ -x "$ROOT/azurite/node_modules/.bin/azurite-blob" ] || {
-  echo "start.sh: services are not installed; run $HERE/install.sh first" >&2
-  exit 1
-}
-
 mkdir -p "$ROOT/pids" "$ROOT/logs" "$ROOT/data"
 log() { echo "[start] $*" >&2; }
 
@@ -93,6 +86,18 @@ wait_for() {  # name seconds cmd...: poll until cmd succeeds
     sleep 0.1
   done
   log "$name ready ($((SECONDS - start))s)"
+}
+
+if [ $want_docker = 1 ]; then
+  # shellcheck source=docker.sh
+  . "$HERE/docker.sh"
+  docker_start
+fi
+[ $want_storage = 1 ] || exit 0
+
+[ -x "$V/moto_server" ] && [ -x "$ROOT/azurite/node_modules/.bin/azurite-blob" ] || {
+  echo "start.sh: services are not installed; run $HERE/install.sh first" >&2
+  exit 1
 }
 
 # --- launch everything first, then wait: the services start in parallel -----------------

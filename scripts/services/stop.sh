@@ -32,7 +32,11 @@ for pidfile in "$ROOT"/pids/*.pid; do
   rm -f "$pidfile"
   echo "[stop] $name ($pid)" >&2
 done
-rm -f "$ROOT/env"
+rm -f "$ROOT/env" "$ROOT/env.docker"
+# dockerd leaves its network namespace mounted under its exec root.
+if mountpoint -q "$ROOT/docker/exec/netns/default" 2>/dev/null; then
+  umount "$ROOT/docker/exec/netns/default" 2>/dev/null || true
+fi
 if [ $purge = 1 ]; then
   rm -rf "$ROOT/data"
 fi
