@@ -15,7 +15,7 @@ def main() -> int:
     assert macro, "FLYTE_VERSION missing from build-support/macros.py"
     want = macro.group(1)
     bad = []
-    files = sorted(root.glob("libs/*/src/*/_version.py"))
+    files = sorted(root.glob("libs/*/src/**/_version.py"))
     for f in files:
         m = re.search(r'^__version__ = "([^"]+)"', f.read_text(), re.M)
         if not m or m.group(1) != want:

@@ -41,6 +41,11 @@ LIBRARIES = {
     "flyte-devbox": {"flyte_devbox"},
     "flyte-cli": {"flyte_cli"},
 }
+# Plugin distributions: versioned with the libraries, not pinned by the meta-package. Their
+# packages live in the `flyteplugins` namespace (PEP 420: no flyteplugins/__init__.py).
+PLUGINS = {
+    "flyteplugins-dask": {"flyteplugins"},
+}
 META = "flyte"
 SYSTEM_CA = "/etc/ssl/certs/ca-certificates.crt"
 FORBIDDEN_IN_RUNTIME = {"click", "rich", "docker", "flyte-imagebuild", "flyte-cli", "flyte-devbox"}
@@ -92,7 +97,7 @@ class Wheel:
 
 def static_checks(wheels: dict[str, Wheel], version: str) -> list[str]:
     problems: list[str] = []
-    expected = set(LIBRARIES) | {META}
+    expected = set(LIBRARIES) | set(PLUGINS) | {META}
     missing = expected - set(wheels)
     if missing:
         problems.append(f"missing wheels: {sorted(missing)}")
@@ -103,7 +108,7 @@ def static_checks(wheels: dict[str, Wheel], version: str) -> list[str]:
             if req in expected and spec != f"=={version}":
                 problems.append(f"{whl.path.name}: sibling pin {req}{spec!r} is not =={version}")
         tops = whl.top_levels()
-        allowed = LIBRARIES.get(name, set())
+        allowed = LIBRARIES.get(name) or PLUGINS.get(name, set())
         if tops != allowed:
             problems.append(
                 f"{whl.path.name}: top-level packages {sorted(tops)} != {sorted(allowed)}"
@@ -118,7 +123,7 @@ def static_checks(wheels: dict[str, Wheel], version: str) -> list[str]:
     root = Path(__file__).resolve().parents[2]
     for name, whl in sorted(wheels.items()):
         src = root / "libs" / name / "src"
-        if name not in LIBRARIES or not src.is_dir():
+        if (name not in LIBRARIES and name not in PLUGINS) or not src.is_dir():
             continue
         shipped = set(whl.files)
         unshipped = sorted(

@@ -8,6 +8,7 @@ the tasks (`<environment>.<function>`), and lists the environments to deploy wit
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import os
 import re
@@ -30,7 +31,14 @@ from flyte_models._task import AsyncFunctionTaskTemplate, TaskPluginRegistry, Ta
 from flyte_models._timeout import TimeoutType
 from flyte_models._trigger import Trigger
 
-__all__ = ["Environment", "TaskEnvironment", "list_loaded_environments"]
+__all__ = [
+    "Environment",
+    "TaskEnvironment",
+    "find_task_plugin",
+    "list_loaded_environments",
+    "load_task_plugin_entry_point",
+    "set_sandbox_provider",
+]
 
 ENVIRONMENT_NAME_PATTERN = r"^[a-z0-9]+([_-][a-z0-9]+)*$"
 _NAME_RE = re.compile(ENVIRONMENT_NAME_PATTERN)
@@ -44,6 +52,99 @@ FuncT = TypeVar("FuncT", bound=Callable[..., Any])
 def list_loaded_environments() -> list[Environment]:
     """Return every environment created in this process, in creation order."""
     return list(_LOADED)
+
+
+# ---------------------------------------------------------------------------------------------
+# Extension hooks: task plugins found through entry points, and the sandbox namespace
+# ---------------------------------------------------------------------------------------------
+
+TASK_PLUGINS_GROUP = "flyte.plugins.tasks"
+"""Entry points `"<module>.<ConfigQualName>" = "<module>:<TaskClass>"` (see `find_task_plugin`)."""
+
+_TASK_PLUGIN_EPS_SEEN: set[str] = set()
+
+
+def load_task_plugin_entry_point(ep: Any) -> bool:
+    """Load one `flyte.plugins.tasks` entry point and register its plugin (once per entry point).
+
+    The entry point's target is either a plugin task class (registered for the config class the
+    entry point is named after) or a module / callable whose import or call registers plugins
+    itself. Failures are logged, not raised.
+
+    Returns:
+        Whether the entry point was loaded by this call.
+    """
+    import logging
+
+    key = f"{ep.name}={ep.value}"
+    if key in _TASK_PLUGIN_EPS_SEEN:
+        return False
+    _TASK_PLUGIN_EPS_SEEN.add(key)
+    try:
+        obj = ep.load()
+        if isinstance(obj, type) and issubclass(obj, AsyncFunctionTaskTemplate):
+            module_name, _, qualname = ep.name.rpartition(".")
+            config_type: Any = importlib.import_module(module_name)
+            for part in qualname.split("."):
+                config_type = getattr(config_type, part)
+            TaskPluginRegistry.register(config_type, obj)
+        elif callable(obj) and not isinstance(obj, type):
+            obj()
+        return True
+    except Exception as e:  # a broken plugin must not break environments that do not use it
+        logging.getLogger("flyte").warning(
+            "Could not load the task plugin entry point %r (%s): %s", ep.name, ep.value, e
+        )
+        return False
+
+
+def find_task_plugin(
+    config_type: type,
+) -> type[AsyncFunctionTaskTemplate[Any, Any, Any]] | None:
+    """The task class for a plugin config type: registered, or declared by an entry point.
+
+    A config class with no registered plugin is looked up in the `flyte.plugins.tasks`
+    entry-point group by its `module.QualName` (then by the names of its base classes), so a
+    plugin package can keep the config class light and have its task class imported only when
+    an environment uses it.
+
+    Args:
+        config_type: The class of a `plugin_config`.
+
+    Returns:
+        The plugin task class, or None.
+    """
+    plugin = TaskPluginRegistry.find(config_type)
+    if plugin is not None:
+        return plugin
+    from importlib.metadata import entry_points
+
+    wanted = {f"{k.__module__}.{k.__qualname__}" for k in getattr(config_type, "__mro__", ())}
+    for ep in entry_points(group=TASK_PLUGINS_GROUP):
+        if ep.name in wanted:
+            load_task_plugin_entry_point(ep)
+    return TaskPluginRegistry.find(config_type)
+
+
+_SANDBOX_PROVIDER: Optional[Callable[[TaskEnvironment], Any]] = None
+# The sandbox is implemented by flyte-runtime (a later layer, which ships the `flyte` package
+# users import): it installs its provider with `set_sandbox_provider` when imported, and
+# `TaskEnvironment.sandbox` imports it by this name on first use, as a worker finds its task
+# resolver by name. flyte_models never imports it statically.
+_SANDBOX_MODULE = "flyte_runtime._sandbox"
+
+
+def set_sandbox_provider(
+    provider: Optional[Callable[[TaskEnvironment], Any]],
+) -> Optional[Callable[[TaskEnvironment], Any]]:
+    """Install what `env.sandbox` returns: a callable taking the environment (None uninstalls).
+
+    Returns:
+        The previously installed provider.
+    """
+    global _SANDBOX_PROVIDER
+    previous, _SANDBOX_PROVIDER = _SANDBOX_PROVIDER, provider
+    return previous
 
 
 def _truncate_description(text: str) -> str:
@@ -300,7 +401,7 @@ class TaskEnvironment(Environment):
                 f"TaskEnvironment.reusable must be a ReusePolicy, got {self.reusable!r}"
             )
         if self.reusable is not None and self.plugin_config is not None:
-            plugin = TaskPluginRegistry.find(type(self.plugin_config))
+            plugin = find_task_plugin(type(self.plugin_config))
             if plugin is None or not plugin.supports_reuse_policy:
                 raise ValueError(
                     "TaskEnvironment.plugin_config cannot be combined with reusable, because its "
@@ -492,11 +593,11 @@ class TaskEnvironment(Environment):
                 )
             task_class: type[AsyncFunctionTaskTemplate[Any, Any, Any]] = AsyncFunctionTaskTemplate
             if self.plugin_config is not None:
-                plugin = TaskPluginRegistry.find(type(self.plugin_config))
+                plugin = find_task_plugin(type(self.plugin_config))
                 if plugin is None:
                     raise ValueError(
                         f"plugin_config of type {type(self.plugin_config).__name__} has no "
-                        "registered task plugin; register one with "
+                        "registered task plugin; import the plugin package, or register one with "
                         "TaskPluginRegistry.register(config_type, plugin)"
                     )
                 task_class = plugin
@@ -541,6 +642,24 @@ class TaskEnvironment(Environment):
     def tasks(self) -> dict[str, TaskTemplate[Any, Any, Any]]:
         """The tasks of this environment, by fully qualified name."""
         return self._tasks
+
+    @property
+    def sandbox(self) -> Any:
+        """Sandboxed orchestrators of this environment: `@env.sandbox.orchestrator`.
+
+        Needs the `sandbox` extra of flyte-runtime (`pip install 'flyte-runtime[sandbox]'`) to
+        run them; see `flyte.sandbox`.
+        """
+        if _SANDBOX_PROVIDER is None:
+            try:
+                importlib.import_module(_SANDBOX_MODULE)
+            except ImportError as e:
+                raise ImportError(
+                    f"env.sandbox needs flyte-runtime (it implements the sandbox): {e}"
+                ) from e
+        if _SANDBOX_PROVIDER is None:  # pragma: no cover - the module installs it
+            raise RuntimeError(f"{_SANDBOX_MODULE} did not install a sandbox provider")
+        return _SANDBOX_PROVIDER(self)
 
     def add_task(self, task: TaskTemplate[Any, Any, Any]) -> TaskTemplate[Any, Any, Any]:
         """Register an existing task template with this environment (and re-parent it).
