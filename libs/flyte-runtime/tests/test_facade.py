@@ -19,6 +19,7 @@ import flyte
 EAGER = {"__version__", "logger", "system_logger", "version"}
 
 SUBMODULES = [
+    "config",
     "durable",
     "errors",
     "extend",
@@ -26,6 +27,7 @@ SUBMODULES = [
     "models",
     "remote",
     "report",
+    "sandbox",
     "storage",
     "syncify",
     "types",
@@ -98,7 +100,7 @@ def test_compat_modules() -> None:
 
     assert flyte._image.Image is flyte.Image
     assert {"DIST_FOLDER", "PythonWheels"} <= set(flyte._image.__all__)
-    assert flyte.remote.Run is type(flyte.run(_noop))
+    assert isinstance(flyte.run(_noop), flyte.remote.Run)
 
 
 env = flyte.TaskEnvironment(name="test_facade")

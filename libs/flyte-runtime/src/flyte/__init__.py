@@ -79,10 +79,14 @@ _LAZY: dict[str, tuple[str, str]] = {
             "current_project",
             "init",
             "init_from_config",
+            "rerun",
             "run",
             "with_runcontext",
         )
     },
+    "deploy": ("flyte_runtime._deploy", "deploy"),
+    "build": ("flyte_runtime._images", "build"),
+    "build_images": ("flyte_runtime._images", "build_images"),
     **{
         name: ("flyte_runtime._compose", name)
         for name in ("ctx", "custom_context", "get_custom_context", "group", "map", "trace")
@@ -96,6 +100,7 @@ __all__ = sorted([*_LAZY, "__version__", "logger", "system_logger", "version"])
 # with the reference SDK. They are not star-exported.
 _SUBMODULES = frozenset(
     {
+        "config",
         "durable",
         "errors",
         "extend",
@@ -103,6 +108,7 @@ _SUBMODULES = frozenset(
         "models",
         "remote",
         "report",
+        "sandbox",
         "storage",
         "syncify",
         "types",
@@ -141,6 +147,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and Pants dependency i
     # `flyte.X` in user code; `__all__` above is computed, which checkers cannot read. The
     # submodules are listed too: checkers then know `flyte.errors` after a bare `import flyte`,
     # and Pants puts them in the sandbox of every target that imports `flyte`.
+    from flyte import config as config
     from flyte import durable as durable
     from flyte import errors as errors
     from flyte import extend as extend
@@ -148,6 +155,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and Pants dependency i
     from flyte import models as models
     from flyte import remote as remote
     from flyte import report as report
+    from flyte import sandbox as sandbox
     from flyte import storage as storage
     from flyte import syncify as syncify
     from flyte import types as types
@@ -191,9 +199,13 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and Pants dependency i
     from flyte_runtime._compose import group as group
     from flyte_runtime._compose import map as map
     from flyte_runtime._compose import trace as trace
+    from flyte_runtime._deploy import deploy as deploy
+    from flyte_runtime._images import build as build
+    from flyte_runtime._images import build_images as build_images
     from flyte_runtime._run import current_domain as current_domain
     from flyte_runtime._run import current_project as current_project
     from flyte_runtime._run import init as init
     from flyte_runtime._run import init_from_config as init_from_config
+    from flyte_runtime._run import rerun as rerun
     from flyte_runtime._run import run as run
     from flyte_runtime._run import with_runcontext as with_runcontext
