@@ -638,31 +638,9 @@ class RemoteController:
             if self._client_factory is not None:
                 self._clients = self._client_factory()
             else:
-                self._clients = self._create_clients()
+                assert self.endpoint is not None
+                self._clients = in_task_client_set(self.endpoint, insecure=self.insecure)
         return self._clients
-
-    def _create_clients(self) -> ClientSet:
-        import dataclasses
-
-        from flyte_client import PlatformConfig, create_client_set
-
-        assert self.endpoint is not None
-        try:
-            base = PlatformConfig.auto()
-        except Exception as e:  # a broken config file must not stop the task's calls
-            logger.warning("ignoring the Flyte client configuration: %s", e)
-            base = PlatformConfig()
-        api_key = os.environ.get(EAGER_API_KEY_ENV) or base.api_key
-        mode = base.auth_mode
-        if not (api_key or base.command or base.client_credentials_secret) and mode in (
-            "Pkce",
-            "DeviceFlow",
-        ):
-            mode = "Passthrough"  # a task cannot run an interactive login
-        platform = dataclasses.replace(
-            base, endpoint=self.endpoint, insecure=self.insecure, api_key=api_key, auth_mode=mode
-        )
-        return create_client_set(platform)
 
     @staticmethod
     def actions_headers(
@@ -1404,6 +1382,37 @@ class RemoteTaskCallHandler:
         return await asyncio.wrap_future(future)
 
 
+def in_task_client_set(endpoint: str, *, insecure: bool) -> ClientSet:
+    """A ClientSet to the control plane that started `a0`, authenticated from the task's
+    environment (`_UNION_EAGER_API_KEY`, the client config's command, client credentials or
+    proxy command); an interactive login (PKCE, device flow) is never started inside a task.
+
+    Args:
+        endpoint: The control plane (`_U_EP_OVERRIDE`).
+        insecure: Plain-text HTTP/2 (`_U_INSECURE`).
+    """
+    import dataclasses
+
+    from flyte_client import PlatformConfig, create_client_set
+
+    try:
+        base = PlatformConfig.auto()
+    except Exception as e:  # a broken config file must not stop the task's calls
+        logger.warning("ignoring the Flyte client configuration: %s", e)
+        base = PlatformConfig()
+    api_key = os.environ.get(EAGER_API_KEY_ENV) or base.api_key
+    mode = base.auth_mode
+    if not (api_key or base.command or base.client_credentials_secret) and mode in (
+        "Pkce",
+        "DeviceFlow",
+    ):
+        mode = "Passthrough"  # a task cannot run an interactive login
+    platform = dataclasses.replace(
+        base, endpoint=endpoint, insecure=insecure, api_key=api_key, auth_mode=mode
+    )
+    return create_client_set(platform)
+
+
 def configure_remote_objects(endpoint: str, *, insecure: bool, environ: Any = None) -> None:
     """Point `flyte.remote` (used by the task's own code, e.g. `Task.get(...)`) at the control
     plane that started `a0`, with the run's org, project and domain as defaults.
@@ -1429,4 +1438,5 @@ def configure_remote_objects(endpoint: str, *, insecure: bool, environ: Any = No
         org=env.get("_U_ORG_NAME") or None,
         project=env.get("FLYTE_INTERNAL_EXECUTION_PROJECT") or None,
         domain=env.get("FLYTE_INTERNAL_EXECUTION_DOMAIN") or None,
+        client_factory=lambda: in_task_client_set(endpoint, insecure=insecure),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,7 @@ class RemoteConfig:
 
 
 _CONFIG = RemoteConfig()
+_FACTORY: Callable[[], ClientSet] | None = None
 # One ClientSet per event loop: grpc.aio channels are bound to the loop that created them.
 _BY_LOOP: weakref.WeakKeyDictionary[
     asyncio.AbstractEventLoop, ClientSet
@@ -48,6 +50,7 @@ def configure(
     project: str | None = None,
     domain: str | None = None,
     console_endpoint: str | None = None,
+    client_factory: Callable[[], ClientSet] | None = None,
 ) -> None:
     """Point the remote objects at a control plane (used until a session API is configured).
 
@@ -58,7 +61,11 @@ def configure(
         project: Default project for `Run.listall`, `Task.get`, ...
         domain: Default domain.
         console_endpoint: Base URL of the web console for `Run.url` (defaults to the endpoint).
+        client_factory: Makes the ClientSet of each event loop (e.g. with the auth a task
+            inherits from its environment); a plain channel to `endpoint` when None.
     """
+    global _FACTORY
+    _FACTORY = client_factory
     _CONFIG.endpoint = endpoint
     _CONFIG.insecure = insecure
     _CONFIG.org = org or ""
@@ -134,11 +141,14 @@ def _clients() -> ClientSet:
     loop = asyncio.get_running_loop()
     clients = _BY_LOOP.get(loop)
     if clients is None:
-        from flyte_client._clientset import ClientSet
+        if _FACTORY is not None:
+            clients = _FACTORY()
+        else:
+            from flyte_client._clientset import ClientSet
 
-        clients = ClientSet.for_endpoint(
-            _CONFIG.endpoint, insecure=_CONFIG.insecure, options=_CHANNEL_OPTIONS
-        )
+            clients = ClientSet.for_endpoint(
+                _CONFIG.endpoint, insecure=_CONFIG.insecure, options=_CHANNEL_OPTIONS
+            )
         _BY_LOOP[loop] = clients
     return clients
 
