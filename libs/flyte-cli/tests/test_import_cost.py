@@ -24,3 +24,22 @@ def test_import_does_not_load_heavy_or_upper_layer_modules() -> None:
     loaded = set(json.loads(out.stdout))
     assert flyte_cli.__name__ in loaded
     assert not loaded & set(BANNED), f"import flyte_cli loaded {sorted(loaded & set(BANNED))}"
+
+
+# `flyte --help` imports flyte_cli.main: click only, never the runtime, client, wire or rich.
+MAIN_BANNED = [*BANNED, "flyte_runtime", "flyte_client", "flyte_types", "google", "rich"]
+
+
+def test_cli_main_imports_only_click() -> None:
+    code = (
+        "import json, sys; import flyte_cli.main; "
+        "print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=ENV
+    )
+    loaded = set(json.loads(out.stdout))
+    assert "click" in loaded
+    assert not loaded & set(
+        MAIN_BANNED
+    ), f"flyte_cli.main loaded {sorted(loaded & set(MAIN_BANNED))}"
