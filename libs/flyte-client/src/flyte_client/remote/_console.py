@@ -30,7 +30,8 @@ def _use_rich(stream: IO[str]) -> bool:
     except (AttributeError, ValueError):
         return False
     try:
-        import rich  # noqa: F401
+        # rich is optional (the CLI brings it; a worker image does not): no wheel dependency.
+        import rich  # noqa: F401 # pants: no-infer-dep
     except ImportError:
         return False
     return True
@@ -58,14 +59,16 @@ class WaitView:
         if self.quiet:
             return self
         if _use_rich(self.stream):
-            from rich.console import Console
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+            import rich.console  # pants: no-infer-dep
+            import rich.progress as rp  # pants: no-infer-dep
 
-            self._console = Console(file=self.stream, no_color=bool(os.environ.get("NO_COLOR")))
-            self._progress = Progress(
-                SpinnerColumn(),
-                TextColumn("{task.description}"),
-                TimeElapsedColumn(),
+            self._console = rich.console.Console(
+                file=self.stream, no_color=bool(os.environ.get("NO_COLOR"))
+            )
+            self._progress = rp.Progress(
+                rp.SpinnerColumn(),
+                rp.TextColumn("{task.description}"),
+                rp.TimeElapsedColumn(),
                 console=self._console,
                 transient=True,
             )
