@@ -220,10 +220,10 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
     """A self-signed certificate for localhost / 127.0.0.1."""
     import ipaddress
 
-    from cryptography import x509  # pants: no-infer-dep
-    from cryptography.hazmat.primitives import hashes, serialization  # pants: no-infer-dep
-    from cryptography.hazmat.primitives.asymmetric import ec  # pants: no-infer-dep
-    from cryptography.x509.oid import NameOID  # pants: no-infer-dep
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])

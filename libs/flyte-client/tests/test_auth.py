@@ -295,3 +295,14 @@ def test_keyring_is_used_when_a_backend_exists(
         assert off.path.exists() and backend.items == {}
     finally:
         keyring.set_keyring(previous)
+
+
+def test_pkce_challenge_matches_rfc7636_appendix_b() -> None:
+    from flyte_client._auth import pkce_s256_challenge, pkce_verifier
+
+    verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+    assert pkce_s256_challenge(verifier) == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    fresh = {pkce_verifier() for _ in range(3)}
+    assert len(fresh) == 3
+    for v in fresh:  # RFC 7636 section 4.1: 43-128 unreserved characters
+        assert 43 <= len(v) <= 128 and all(c.isalnum() or c in "-._~" for c in v)

@@ -35,7 +35,7 @@ def test_import_does_not_load_heavy_or_upper_layer_modules() -> None:
     assert not loaded & set(BANNED), f"import flyte_client loaded {sorted(loaded & set(BANNED))}"
 
 
-HEAVY = ["authlib", "google", "grpc", "httpx", "keyring", "yaml"]
+HEAVY = ["google", "grpc", "httpx", "keyring", "yaml"]
 
 
 def test_import_and_config_types_do_not_load_grpc_or_auth_stacks() -> None:

@@ -11,7 +11,7 @@ async def main():
     ...
 ```
 
-`import flyte_client` is cheap: grpc, PyYAML, keyring and authlib are imported on first use.
+`import flyte_client` is cheap: grpc, PyYAML and keyring are imported on first use.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import pathlib
+import secrets
 import shlex
 import sys
 import threading
@@ -218,7 +219,7 @@ class TokenStore:
         """The cached credentials, or None."""
         if self.use_keyring:
             try:
-                import keyring
+                import keyring  # pants: no-infer-dep
 
                 text = keyring.get_password(self.service, self.KEY)
                 if text:
@@ -237,7 +238,7 @@ class TokenStore:
         text = creds.to_json()
         if self.use_keyring:
             try:
-                import keyring
+                import keyring  # pants: no-infer-dep
 
                 keyring.set_password(self.service, self.KEY, text)
                 return
@@ -255,7 +256,7 @@ class TokenStore:
         """Forget the cached credentials (both places)."""
         if self.use_keyring:
             try:
-                import keyring
+                import keyring  # pants: no-infer-dep
 
                 keyring.delete_password(self.service, self.KEY)
             except Exception:
@@ -266,12 +267,23 @@ class TokenStore:
             pass
 
 
+def pkce_verifier() -> str:
+    """A fresh PKCE code verifier (RFC 7636 section 4.1): 64 URL-safe characters, 384 random bits."""
+    return secrets.token_urlsafe(48)
+
+
+def pkce_s256_challenge(verifier: str) -> str:
+    """The S256 code challenge of `verifier`: BASE64URL(SHA256(verifier)) without padding."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
 def _keyring_usable() -> bool:
     if os.environ.get("FLYTE_DISABLE_KEYRING", "").lower() in {"1", "true", "yes"}:
         return False
     try:
-        import keyring
-        from keyring.backends import fail
+        import keyring  # pants: no-infer-dep
+        from keyring.backends import fail  # pants: no-infer-dep
 
         backend = keyring.get_keyring()
     except Exception:
@@ -602,9 +614,6 @@ class PkceAuthenticator(Authenticator):
         self.login_timeout = login_timeout
 
     async def _fetch(self) -> Credentials:
-        from authlib.common.security import generate_token
-        from authlib.oauth2.rfc7636 import create_s256_code_challenge
-
         ep = await self.endpoints()
         if not ep.authorization_endpoint or not ep.token_endpoint:
             raise AuthenticationError(
@@ -612,8 +621,8 @@ class PkceAuthenticator(Authenticator):
                 "check the endpoint, or set admin.authType to ClientSecret/ExternalCommand."
             )
         client_id = self.platform.client_id or ep.client_id
-        verifier = generate_token(64)
-        state = generate_token(24)
+        verifier = pkce_verifier()
+        state = secrets.token_urlsafe(18)
         redirect = urllib.parse.urlsplit(ep.redirect_uri)
         host = redirect.hostname or "localhost"
         port = redirect.port or 80
@@ -627,7 +636,7 @@ class PkceAuthenticator(Authenticator):
                 "client_id": client_id,
                 "redirect_uri": ep.redirect_uri,
                 "state": state,
-                "code_challenge": create_s256_code_challenge(verifier),
+                "code_challenge": pkce_s256_challenge(verifier),
                 "code_challenge_method": "S256",
             }
             scopes = self._scopes(ep)

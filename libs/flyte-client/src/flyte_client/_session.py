@@ -265,7 +265,7 @@ def _certificate_name(der: bytes) -> str | None:
     try:
         from cryptography import x509  # pants: no-infer-dep
         from cryptography.x509.oid import NameOID  # pants: no-infer-dep
-    except ImportError:  # pragma: no cover - cryptography comes with authlib
+    except ImportError:  # optional: keyring's Secret Service backend brings it on Linux
         return None
     cert = x509.load_der_x509_certificate(der)
     try:
