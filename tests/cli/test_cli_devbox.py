@@ -159,18 +159,47 @@ def test_get_logs(flyte_cmd: Callable, remote_dir: Path) -> None:
     assert r.code == 0 and "napping" in r.out, r
 
 
-def test_abort_run(flyte_cmd: Callable, remote_dir: Path) -> None:
-    # (No `get logs` before the abort here: on the devbox an abort after a log tail of the same
-    # action is currently ignored; reported to the devbox owner.)
+def test_abort_run(flyte_cmd: Callable, remote_dir: Path, child_env: dict[str, str]) -> None:
+    """`get logs` of the running run, then `abort run`: the abort takes, and ends the log tail."""
+    import subprocess
+    import sys
+
     (remote_dir / "slow.py").write_text(SLOW)
     r = flyte_cmd("run", "slow.py", "nap")
     assert r.code == 0, r
     run = _run_name(r.out)
     _wait_phase(flyte_cmd, run, {"RUNNING"})
-    r = flyte_cmd("abort", "run", run, "--reason", "test")
-    assert r.code == 0, r
-    assert f"Run {run} aborted." in r.out
+    # `get logs` of a running action follows it until it ends, so it runs in the background here:
+    # read up to the task's own line, then abort while it is still following.
+    logs = subprocess.Popen(
+        [sys.executable, "-u", "-m", "flyte_cli", "get", "logs", run, "--all"],
+        cwd=remote_dir,
+        env=child_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert logs.stdout is not None
+        seen = []
+        for line in logs.stdout:
+            seen.append(line)
+            if "napping" in line:
+                break
+        assert any("napping" in line for line in seen), seen
+        r = flyte_cmd("abort", "run", run, "--reason", "test")
+        assert r.code == 0, r
+        assert f"Run {run} aborted." in r.out
+        # The aborted attempt ends the log stream: `get logs` returns by itself, successfully.
+        _, err = logs.communicate(timeout=60)
+        assert logs.returncode == 0, err
+    finally:
+        if logs.poll() is None:
+            logs.kill()
+            logs.wait()
     assert _wait_phase(flyte_cmd, run, {"ABORTED", "SUCCEEDED", "FAILED"}) == "ABORTED"
+    r = flyte_cmd("-of", "json", "get", "run", run)
+    assert json.loads(r.out)[0]["action"]["status"]["phase"] == "ACTION_PHASE_ABORTED"
 
 
 def test_abort_action(flyte_cmd: Callable, remote_dir: Path) -> None:
@@ -277,19 +306,30 @@ def test_projects(flyte_cmd: Callable, remote_dir: Path) -> None:
 
 
 def test_secrets_verbs(flyte_cmd: Callable, remote_dir: Path) -> None:
-    """The devbox may not serve SecretService: then each verb fails with one clear line."""
     r = flyte_cmd("create", "secret", "token", "--value", "s3cr3t")
-    if r.code != 0:
-        assert r.code == 1 and "Traceback" not in r.err
-        assert "secret" in r.err.lower() and len(r.err.strip().splitlines()) <= 2, r
-        return
+    assert r.code == 0, r
+    assert "Secret token created." in r.out
     r = flyte_cmd("get", "secret")
+    assert r.code == 0, r
     assert "token" in r.out and "s3cr3t" not in r.out
+    r = flyte_cmd("-of", "json", "get", "secret", "token")
+    assert r.code == 0, r
+    assert "token" in r.out and "s3cr3t" not in r.out
+    r = flyte_cmd("create", "secret", "token", "--value", "again")
+    assert r.code == 1 and "already exists" in r.err and "Traceback" not in r.err, r
     r = flyte_cmd("create", "secret", "piped", input="from-stdin\n")
     assert r.code == 0, r
-    r = flyte_cmd("delete", "secret", "token")
+    assert "piped" in flyte_cmd("get", "secret").out
+    for name in ("token", "piped"):
+        r = flyte_cmd("delete", "secret", name)
+        assert r.code == 0, r
+    r = flyte_cmd("get", "secret")
     assert r.code == 0, r
-    assert "token" not in flyte_cmd("get", "secret").out
+    assert "token" not in r.out and "piped" not in r.out
+    r = flyte_cmd("get", "secret", "token")
+    assert r.code == 1 and "token" in r.err and "Traceback" not in r.err, r
+    r = flyte_cmd("delete", "secret", "token")
+    assert r.code == 1 and "token" in r.err and "Traceback" not in r.err, r
 
 
 def test_not_found_is_one_line(flyte_cmd: Callable, remote_dir: Path) -> None:

@@ -39,6 +39,8 @@ def ref_venv() -> Path:
         pytest.fail(f"FLYTE_TEST_REF_VENV={venv} has no bin/python")
     probe = subprocess.run(
         [str(python), "-c", "import flyte; print(flyte.__version__)"],
+        # Our libraries on an inherited PYTHONPATH would shadow the reference's `flyte`.
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
         capture_output=True,
         text=True,
         timeout=120,

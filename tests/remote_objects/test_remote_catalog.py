@@ -98,17 +98,27 @@ def test_trigger_lifecycle(deployed: Env) -> None:
         flyte.remote.Trigger.create(flyte.Trigger(name="bad", inputs={"nope": 1}), task_name)
 
 
-def test_secrets_unimplemented_on_the_devbox_is_a_typed_error(env: Env) -> None:
-    # The devbox has no secret store: every call names the operation and the status.
-    from flyte_client.errors import UnimplementedError
+def test_secrets_create_get_listall_delete(env: Env) -> None:
+    from flyte_client.errors import AlreadyExistsError, NotFoundError
 
-    with pytest.raises(UnimplementedError, match="create secret 'robj'"):
-        flyte.remote.Secret.create("robj", "value")
-    with pytest.raises(UnimplementedError, match="list secrets"):
-        list(flyte.remote.Secret.listall())
-    with pytest.raises(UnimplementedError, match="get secret"):
+    flyte.remote.Secret.create("robj", "value")
+    flyte.remote.Secret.create("robj-bin", b"\x00\x01", type="regular")
+    got = flyte.remote.Secret.get("robj")
+    assert got.name == "robj" and got.type == "regular"
+    assert got.pb2.id.project == PROJECT and got.pb2.id.domain == DOMAIN
+    assert b"value" not in got.pb2.SerializeToString()  # metadata only, never the value
+    names = [s.name for s in flyte.remote.Secret.listall()]
+    assert "robj" in names and "robj-bin" in names
+    # listall follows the page token to the end.
+    assert [s.name for s in flyte.remote.Secret.listall(limit=1)] == sorted(names)
+    with pytest.raises(AlreadyExistsError, match="already exists"):
+        flyte.remote.Secret.create("robj", "again")
+    flyte.remote.Secret.delete("robj")
+    flyte.remote.Secret.delete("robj-bin")
+    assert "robj" not in [s.name for s in flyte.remote.Secret.listall()]
+    with pytest.raises(NotFoundError, match="robj"):
         flyte.remote.Secret.get("robj")
-    with pytest.raises(UnimplementedError, match="delete secret"):
+    with pytest.raises(NotFoundError, match="robj"):
         flyte.remote.Secret.delete("robj")
     with pytest.raises(ValueError, match="type must be"):
         flyte.remote.Secret.create("robj", "v", type="weird")  # type: ignore[arg-type]

@@ -10,7 +10,9 @@ the task's container env) says:
 * `sleep`: print a line, sleep `FAKE_SLEEP` seconds (default 60), then `square`;
 * `nooutputs`: exit 0 without writing anything;
 * `env`: print the environment and the arguments as JSON, then `square`;
-* `report`: write report.html, then `square`.
+* `report`: write report.html, then `square`;
+* `secrets`: print as JSON the `FAKE_SECRET_ENV` variables (comma-separated names) and every
+  file under `$FLYTE_SECRETS_DEFAULT_DIR`, then `square`.
 """
 
 from __future__ import annotations
@@ -85,6 +87,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if mode == "env":
         print(json.dumps({"argv": argv, "env": dict(os.environ), "cwd": os.getcwd()}), flush=True)
+        return square()
+    if mode == "secrets":
+        names = [n for n in os.environ.get("FAKE_SECRET_ENV", "").split(",") if n]
+        root = os.environ.get("FLYTE_SECRETS_DEFAULT_DIR", "")
+        files = {}
+        if root:
+            for d, _, fs in os.walk(root):
+                for name in fs:
+                    path = os.path.join(d, name)
+                    with open(path) as f:
+                        files[os.path.relpath(path, root)] = f.read()
+        shown = {"env": {n: os.environ.get(n) for n in names}, "files": files}
+        print("SECRETS " + json.dumps(shown), flush=True)
         return square()
     if mode == "report":
         _write(os.path.join(out, "report.html"), b"<html>report</html>")

@@ -83,6 +83,7 @@ from flyte_devbox._records import (
     TriggerKey,
     is_terminal,
 )
+from flyte_devbox._secrets import SECRETS_SUBDIR, SecretMissing, action_secrets
 from flyte_devbox._store import Store
 
 logger = logging.getLogger("flyte_devbox")
@@ -677,7 +678,15 @@ class Engine:
         workdir = self._work_root.joinpath(*rec.key, str(n))
         try:
             spawn = await self._prepare(rec, run, run_spec, spec, n, prefix, str(workdir), log_path)
+        except SecretMissing as e:
+            log = open_log(log_path)
+            log.system(str(e))
+            log.close()
+            return _Outcome(FAILED, error=error_bytes("SecretNotFound", str(e), _KIND_USER))
         except Exception as e:
+            # No secret file of a half-prepared attempt stays behind.
+            gone = workdir if not self.config.keep_workdirs else workdir / SECRETS_SUBDIR
+            self._spawn_background(asyncio.to_thread(shutil.rmtree, gone, True))
             message = f"cannot start the action: {e}"
             return _Outcome(FAILED, error=error_bytes("LaunchFailed", message, _KIND_SYSTEM))
         try:
@@ -739,6 +748,10 @@ class Engine:
         finally:
             if not self.config.keep_workdirs:
                 self._spawn_background(asyncio.to_thread(shutil.rmtree, workdir, True))
+            elif spec.task_template.security_context.secrets:
+                # A kept work directory is for debugging: it does not keep the secret files.
+                secrets_dir = workdir / SECRETS_SUBDIR
+                self._spawn_background(asyncio.to_thread(shutil.rmtree, secrets_dir, True))
 
     async def _prepare(
         self,
@@ -808,7 +821,21 @@ class Engine:
             defaults=defaults,
             command=command,
         )
+        requested = spec.task_template.security_context.secrets
+        found = None
+        if requested:
+            found = action_secrets(
+                self.store,
+                requested,
+                orgs=(rec.org, run.org, ""),
+                project=rec.key.project,
+                domain=rec.key.domain,
+                directory=os.path.join(workdir, SECRETS_SUBDIR),
+            )
+            env.update(found.env)
         await asyncio.to_thread(os.makedirs, workdir, exist_ok=True)
+        if found is not None and found.files:
+            await asyncio.to_thread(found.write, os.path.join(workdir, SECRETS_SUBDIR))
         return LaunchSpec(argv=argv, env=env, cwd=workdir, log_path=log_path)
 
     async def _read_error(self, uri: str) -> _Outcome | None:

@@ -190,3 +190,18 @@ class ProjectRecord:
     state: int
     domains: list[str]
     created_at: float
+
+
+@dataclasses.dataclass
+class SecretRecord:
+    """A secret of the SecretService. `value` never leaves the devbox except into an action."""
+
+    org: str
+    project: str
+    domain: str
+    name: str
+    secret_type: int  # flyteidl2.secret.SecretType
+    value: bytes
+    is_binary: bool  # set with `binary_value` (else `string_value`, UTF-8)
+    created_at: float
+    updated_at: float

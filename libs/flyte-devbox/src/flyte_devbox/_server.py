@@ -369,6 +369,7 @@ def _service_apps(ctx: Any, interceptors: list[Any]) -> dict[str, Any]:
     from flyteidl2.cluster import service_connect as cluster_connect
     from flyteidl2.dataproxy import dataproxy_service_connect
     from flyteidl2.project import project_service_connect
+    from flyteidl2.secret import secret_connect
     from flyteidl2.task import task_service_connect
     from flyteidl2.trigger import trigger_service_connect
     from flyteidl2.workflow import (
@@ -379,6 +380,7 @@ def _service_apps(ctx: Any, interceptors: list[Any]) -> dict[str, Any]:
     )
 
     from flyte_devbox import _services as svc
+    from flyte_devbox._secrets import SecretService
 
     apps = [
         run_service_connect.RunServiceASGIApplication(
@@ -410,6 +412,9 @@ def _service_apps(ctx: Any, interceptors: list[Any]) -> dict[str, Any]:
         ),
         project_service_connect.ProjectServiceASGIApplication(
             svc.ProjectService(ctx), interceptors=interceptors
+        ),
+        secret_connect.SecretServiceASGIApplication(
+            SecretService(ctx.store), interceptors=interceptors
         ),
         auth_service_connect.AuthMetadataServiceASGIApplication(
             svc.AuthMetadataService(ctx), interceptors=interceptors

@@ -24,6 +24,7 @@ from flyte_devbox._records import (
     ProjectRecord,
     RunKey,
     RunRecord,
+    SecretRecord,
     TaskKey,
     TaskRecord,
     TransitionRecord,
@@ -91,6 +92,11 @@ CREATE TABLE IF NOT EXISTS trigger_revisions (
     revision INTEGER NOT NULL, action INTEGER NOT NULL, created_at REAL NOT NULL,
     spec BLOB NOT NULL, automation BLOB NOT NULL, active INTEGER NOT NULL,
     PRIMARY KEY (project, domain, task_name, name, revision));
+CREATE TABLE IF NOT EXISTS secrets (
+    org TEXT NOT NULL, project TEXT NOT NULL, domain TEXT NOT NULL, name TEXT NOT NULL,
+    secret_type INTEGER NOT NULL, value BLOB NOT NULL, is_binary INTEGER NOT NULL,
+    created_at REAL NOT NULL, updated_at REAL NOT NULL,
+    PRIMARY KEY (org, project, domain, name));
 CREATE TABLE IF NOT EXISTS action_state (
     project TEXT NOT NULL, domain TEXT NOT NULL, run_name TEXT NOT NULL, action TEXT NOT NULL,
     state TEXT NOT NULL,
@@ -644,8 +650,93 @@ class Store:
             return None
         return (int(row[0]), int(row[1]), float(row[2]), bytes(row[3]), bytes(row[4]), bool(row[5]))
 
+    # -------------------------------------------------------------------------------- row mapping
 
-# -------------------------------------------------------------------------------- row mapping
+    # ------------------------------------------------------------------------------- secrets
+
+    def insert_secret(self, r: SecretRecord) -> bool:
+        """Add a secret; False (and nothing written) when one of that name is in the scope."""
+        cur = self._db.execute(
+            "INSERT OR IGNORE INTO secrets (org, project, domain, name, secret_type, value, "
+            "is_binary, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                r.org,
+                r.project,
+                r.domain,
+                r.name,
+                r.secret_type,
+                r.value,
+                int(r.is_binary),
+                r.created_at,
+                r.updated_at,
+            ),
+        )
+        return cur.rowcount == 1
+
+    def update_secret(self, r: SecretRecord) -> bool:
+        """Replace a secret's value and type; False when there is no such secret."""
+        cur = self._db.execute(
+            "UPDATE secrets SET secret_type = ?, value = ?, is_binary = ?, updated_at = ? "
+            "WHERE org = ? AND project = ? AND domain = ? AND name = ?",
+            (
+                r.secret_type,
+                r.value,
+                int(r.is_binary),
+                r.updated_at,
+                r.org,
+                r.project,
+                r.domain,
+                r.name,
+            ),
+        )
+        return cur.rowcount == 1
+
+    def get_secret(self, org: str, project: str, domain: str, name: str) -> SecretRecord | None:
+        row = self._db.execute(
+            "SELECT * FROM secrets WHERE org = ? AND project = ? AND domain = ? AND name = ?",
+            (org, project, domain, name),
+        ).fetchone()
+        return None if row is None else _secret(row)
+
+    def find_secret_any_org(self, project: str, domain: str, name: str) -> SecretRecord | None:
+        row = self._db.execute(
+            "SELECT * FROM secrets WHERE project = ? AND domain = ? AND name = ? "
+            "ORDER BY org LIMIT 1",
+            (project, domain, name),
+        ).fetchone()
+        return None if row is None else _secret(row)
+
+    def delete_secret(self, org: str, project: str, domain: str, name: str) -> bool:
+        cur = self._db.execute(
+            "DELETE FROM secrets WHERE org = ? AND project = ? AND domain = ? AND name = ?",
+            (org, project, domain, name),
+        )
+        return cur.rowcount == 1
+
+    def list_secrets(
+        self, org: str, project: str, domain: str, *, limit: int, offset: int
+    ) -> list[SecretRecord]:
+        """The secrets of exactly this scope, by name."""
+        rows = self._db.execute(
+            "SELECT * FROM secrets WHERE org = ? AND project = ? AND domain = ? "
+            "ORDER BY name LIMIT ? OFFSET ?",
+            (org, project, domain, limit, offset),
+        ).fetchall()
+        return [_secret(r) for r in rows]
+
+
+def _secret(r: sqlite3.Row) -> SecretRecord:
+    return SecretRecord(
+        org=r["org"],
+        project=r["project"],
+        domain=r["domain"],
+        name=r["name"],
+        secret_type=r["secret_type"],
+        value=bytes(r["value"]),
+        is_binary=bool(r["is_binary"]),
+        created_at=r["created_at"],
+        updated_at=r["updated_at"],
+    )
 
 
 def _project(r: sqlite3.Row) -> ProjectRecord:
