@@ -8,35 +8,36 @@ the code bundle is uploaded through a signed URL, and runs are created over Conn
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import importlib
-import io
-import os
-import sys
-import tarfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from flyteidl2.common import identifier_pb2, list_pb2, phase_pb2
-from flyteidl2.dataproxy import dataproxy_service_pb2 as dp_pb2
-from flyteidl2.dataproxy.dataproxy_service_connect import DataProxyServiceClient
 from flyteidl2.task import common_pb2, run_pb2
 from flyteidl2.workflow import run_definition_pb2, run_service_pb2
 from flyteidl2.workflow.run_service_connect import RunServiceClient
+from support.devbox_runs import (
+    DOMAIN,
+    PROJECT,
+    bundle_bytes,
+    our_devbox_config,
+    read_outputs,
+    run_and_wait,
+    task_module,
+    tgz_context,
+    upload_bundle,
+    wait_terminal,
+)
 
 import flyte_runtime._entrypoint  # noqa: F401 - the a0 the devbox runs (and a Pants dependency)
 import flyte_types
 from flyte_client._spec import translate_task_to_spec
-from flyte_devbox import Devbox, DevboxConfig
+from flyte_devbox import Devbox
 from flyte_models import CodeBundle, SerializationContext
 from flyte_runtime._resolver import install_default_resolver
 
-PROJECT, DOMAIN = "flytesnacks", "development"
 MODULE = "a0_nested_tasks"
 TASKS = """
 import asyncio
@@ -144,34 +145,18 @@ async def killed(x: int) -> int:
     os.kill(os.getpid(), signal.SIGKILL)
     return x
 """
-TERMINAL = {
-    phase_pb2.ACTION_PHASE_SUCCEEDED,
-    phase_pb2.ACTION_PHASE_FAILED,
-    phase_pb2.ACTION_PHASE_ABORTED,
-    phase_pb2.ACTION_PHASE_TIMED_OUT,
-}
 
 
 @pytest.fixture(scope="module")
 def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Any]]:
     root = tmp_path_factory.mktemp("src")
-    (root / f"{MODULE}.py").write_text(TASKS)
-    sys.path.insert(0, str(root))
-    sys.modules.pop(MODULE, None)
-    try:
-        yield root, importlib.import_module(MODULE)
-    finally:
-        sys.path.remove(str(root))
-        sys.modules.pop(MODULE, None)
+    with task_module(root, MODULE, TASKS) as mod:
+        yield root, mod
 
 
 def _devbox(tmp: Path, **kw: Any) -> Devbox:
-    child_path = os.pathsep.join(os.path.abspath(p) for p in sys.path if p)
-    config = DevboxConfig(
-        port=0,
-        state_dir=tmp / "state",
-        a0_command=(sys.executable, "-m", "flyte_runtime._entrypoint"),
-        env={"PYTHONPATH": child_path},
+    config = our_devbox_config(
+        tmp / "state",
         max_concurrent_actions=4,
         max_system_retries=0,
         image_a0_commands={"noop.example/*": ("true",)},
@@ -199,37 +184,14 @@ async def runs(devbox: Devbox) -> AsyncIterator[RunServiceClient]:
         yield client
 
 
-def bundle_bytes(root: Path) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
-        tf.add(root / f"{MODULE}.py", arcname=f"{MODULE}.py")
-    return buf.getvalue()
-
-
 _UPLOADED: dict[str, str] = {}
 
 
 async def upload(devbox: Devbox, data: bytes, headers: dict[str, str] | None = None) -> str:
-    """Upload through a signed URL, as `flyte run` does; return the bundle's native URL."""
-    if devbox.url in _UPLOADED:
-        return _UPLOADED[devbox.url]
-    async with DataProxyServiceClient(devbox.url) as dp:
-        loc = await dp.create_upload_location(
-            dp_pb2.CreateUploadLocationRequest(
-                project=PROJECT,
-                domain=DOMAIN,
-                filename="fast.tar.gz",
-                content_md5=hashlib.md5(data).digest(),
-                add_content_md5_metadata=True,
-            ),
-            headers=headers,
-        )
-    md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
-    async with httpx.AsyncClient() as http:
-        put = await http.put(loc.signed_url, content=data, headers={"Content-MD5": md5})
-    assert put.status_code == 200, put.text
-    _UPLOADED[devbox.url] = str(loc.native_url)
-    return str(loc.native_url)
+    """Upload the bundle once per devbox; return its native URL."""
+    if devbox.url not in _UPLOADED:
+        _UPLOADED[devbox.url] = await upload_bundle(devbox, data, headers)
+    return _UPLOADED[devbox.url]
 
 
 async def run_task(
@@ -246,15 +208,8 @@ async def run_task(
     root, mod = source
     task = getattr(mod, name)
     install_default_resolver()
-    url = await upload(devbox, bundle_bytes(root), headers)
-    sctx = SerializationContext(
-        version="v1",
-        project=PROJECT,
-        domain=DOMAIN,
-        org="",
-        code_bundle=CodeBundle(tgz=url, computed_version="v1"),
-        root_dir=root,
-    )
+    url = await upload(devbox, bundle_bytes(root, MODULE), headers)
+    sctx = tgz_context(url, root)
     spec = translate_task_to_spec(task, sctx)
     req = run_service_pb2.CreateRunRequest(
         project_id=identifier_pb2.ProjectIdentifier(name=PROJECT, domain=DOMAIN),
@@ -267,20 +222,7 @@ async def run_task(
     else:
         req.inputs.CopyFrom(inputs or await flyte_types.build_inputs(task.interface, kwargs))
     created = await runs.create_run(req, headers=headers)
-    watch = run_service_pb2.WatchActionDetailsRequest(action_id=created.run.action.id)
-    async for resp in runs.watch_action_details(watch, headers=headers):
-        if resp.details.status.phase in TERMINAL:
-            return resp.details
-    raise AssertionError("the watch ended before the run finished")
-
-
-async def outputs(
-    runs: RunServiceClient, details: Any, task: Any, headers: dict[str, str] | None = None
-) -> Any:
-    data = await runs.get_action_data(
-        run_service_pb2.GetActionDataRequest(action_id=details.id), headers=headers
-    )
-    return await flyte_types.read_outputs(data.outputs, task.interface)
+    return await wait_terminal(runs, created.run.action.id, headers)
 
 
 async def children(runs: RunServiceClient, details: Any) -> list[run_definition_pb2.Action]:
@@ -302,7 +244,7 @@ async def test_fan_out_of_50_children(
     started = time.monotonic()
     details = await run_task(devbox, runs, source, "fan_out", n=50)
     ok(details)
-    assert await outputs(runs, details, source[1].fan_out) == [i * i for i in range(50)]
+    assert await read_outputs(runs, details, source[1].fan_out) == [i * i for i in range(50)]
     kids = await children(runs, details)
     assert len(kids) == 50
     assert {k.metadata.parent for k in kids} == {"a0"}
@@ -317,7 +259,7 @@ async def test_fan_out_of_300_trivial_children(
     started = time.monotonic()
     details = await run_task(devbox, runs, source, "wide", n=300)
     ok(details)
-    assert await outputs(runs, details, source[1].wide) == 300
+    assert await read_outputs(runs, details, source[1].wide) == 300
     kids = await children(runs, details)
     assert len(kids) == 300 and all(
         k.status.phase == phase_pb2.ACTION_PHASE_SUCCEEDED for k in kids
@@ -332,7 +274,7 @@ async def test_nested_two_levels(
 ) -> None:
     details = await run_task(devbox, runs, source, "two_levels", n=100)
     ok(details)
-    assert await outputs(runs, details, source[1].two_levels) == (0 + 1) + (0 + 1 + 4) + 100
+    assert await read_outputs(runs, details, source[1].two_levels) == (0 + 1) + (0 + 1 + 4) + 100
     kids = await children(runs, details)
     middle = [k for k in kids if k.metadata.parent == "a0"]
     assert len(middle) == 2 and len(kids) == 2 + 2 + 3
@@ -345,7 +287,8 @@ async def test_child_user_error_caught_by_the_parent(
     details = await run_task(devbox, runs, source, "catches", x=5)
     ok(details)
     assert (
-        await outputs(runs, details, source[1].catches) == "caught ValueError: x=5 is not welcome"
+        await read_outputs(runs, details, source[1].catches)
+        == "caught ValueError: x=5 is not welcome"
     )
 
 
@@ -364,12 +307,12 @@ async def test_flyte_map_async_and_sync(
 ) -> None:
     details = await run_task(devbox, runs, source, "maps", n=6)
     ok(details)
-    assert await outputs(runs, details, source[1].maps) == [i * i for i in range(6)]
+    assert await read_outputs(runs, details, source[1].maps) == [i * i for i in range(6)]
     kids = await children(runs, details)
     assert {k.metadata.group for k in kids} == {"square_map"}
     details = await run_task(devbox, runs, source, "maps_sync", n=4)
     ok(details)
-    assert await outputs(runs, details, source[1].maps_sync) == [0, 1, 4, 9]
+    assert await read_outputs(runs, details, source[1].maps_sync) == [0, 1, 4, 9]
 
 
 async def test_sync_task_calls_a_sync_task(
@@ -377,7 +320,7 @@ async def test_sync_task_calls_a_sync_task(
 ) -> None:
     details = await run_task(devbox, runs, source, "sync_parent", x=4)
     ok(details)
-    assert await outputs(runs, details, source[1].sync_parent) == 17
+    assert await read_outputs(runs, details, source[1].sync_parent) == 17
 
 
 async def test_groups_name_the_children(
@@ -385,7 +328,7 @@ async def test_groups_name_the_children(
 ) -> None:
     details = await run_task(devbox, runs, source, "grouped", x=2)
     ok(details)
-    assert await outputs(runs, details, source[1].grouped) == 4 + 9
+    assert await read_outputs(runs, details, source[1].grouped) == 4 + 9
     kids = await children(runs, details)
     assert sorted(k.metadata.group for k in kids) == ["left", "right"]
 
@@ -395,7 +338,7 @@ async def test_traces_run_in_the_parent(
 ) -> None:
     details = await run_task(devbox, runs, source, "traced", x=2)
     ok(details)
-    assert await outputs(runs, details, source[1].traced) == 9
+    assert await read_outputs(runs, details, source[1].traced) == 9
     # The trace is recorded as an action of the run (beside the child task), with its outputs.
     kids = await children(runs, details)
     traces = [k for k in kids if k.metadata.HasField("trace")]
@@ -440,7 +383,7 @@ async def test_nested_calls_authenticate_like_the_reference(
         async with RunServiceClient(box.url) as runs:
             details = await run_task(box, runs, source, "fan_out", headers=headers, n=3)
             ok(details)
-            assert await outputs(runs, details, source[1].fan_out, headers) == [0, 1, 4]
+            assert await read_outputs(runs, details, source[1].fan_out, headers) == [0, 1, 4]
     finally:
         box.stop()
 
@@ -460,45 +403,17 @@ async def test_task_from_a_pkl_bundle_calls_tasks(
         bundle = build_pkl_bundle(mod.two_levels)
     finally:
         cloudpickle.unregister_pickle_by_value(mod)
-    async with DataProxyServiceClient(devbox.url) as dp:
-        loc = await dp.create_upload_location(
-            dp_pb2.CreateUploadLocationRequest(
-                project=PROJECT,
-                domain=DOMAIN,
-                filename=bundle.filename,
-                content_md5=bundle.md5,
-                add_content_md5_metadata=True,
-            )
-        )
-    async with httpx.AsyncClient() as http:
-        put = await http.put(
-            loc.signed_url, content=bundle.data, headers={"Content-MD5": bundle.md5_b64}
-        )
-    assert put.status_code == 200, put.text
+    url = await upload_bundle(devbox, bundle.data, filename=bundle.filename)
     sctx = SerializationContext(
         version=bundle.md5_hex,
         project=PROJECT,
         domain=DOMAIN,
-        code_bundle=CodeBundle(pkl=str(loc.native_url), computed_version=bundle.md5_hex),
+        code_bundle=CodeBundle(pkl=url, computed_version=bundle.md5_hex),
     )
     spec = translate_task_to_spec(mod.two_levels, sctx)
     assert "--pkl" in spec.task_template.container.args
     assert "--resolver" not in spec.task_template.container.args
-    created = await runs.create_run(
-        run_service_pb2.CreateRunRequest(
-            project_id=identifier_pb2.ProjectIdentifier(name=PROJECT, domain=DOMAIN),
-            task_spec=spec,
-            inputs=await flyte_types.build_inputs(mod.two_levels.interface, {"n": 1}),
-            run_spec=run_pb2.RunSpec(),
-        )
-    )
-    details = None
-    req = run_service_pb2.WatchActionDetailsRequest(action_id=created.run.action.id)
-    async for resp in runs.watch_action_details(req):
-        if resp.details.status.phase in TERMINAL:
-            details = resp.details
-            break
-    assert details is not None
+    details = await run_and_wait(runs, spec, mod.two_levels, n=1)
     ok(details)
-    assert await outputs(runs, details, mod.two_levels) == 1 + 5 + 1
+    assert await read_outputs(runs, details, mod.two_levels) == 1 + 5 + 1
     assert len(await children(runs, details)) == 2 + 2 + 3

@@ -9,35 +9,30 @@ TCP proxy, which can cut every open connection at once.
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import importlib
-import io
-import os
-import sys
-import tarfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from flyteidl2.common import identifier_pb2, list_pb2, phase_pb2
-from flyteidl2.dataproxy import dataproxy_service_pb2 as dp_pb2
-from flyteidl2.dataproxy.dataproxy_service_connect import DataProxyServiceClient
-from flyteidl2.task import run_pb2
 from flyteidl2.workflow import run_service_pb2
 from flyteidl2.workflow.run_service_connect import RunServiceClient
+from support.devbox_runs import (
+    bundle_bytes,
+    create_run_request,
+    our_devbox_config,
+    task_module,
+    tgz_context,
+    upload_bundle,
+)
 
 import flyte_runtime._entrypoint  # noqa: F401 - the a0 the devbox runs (and a Pants dependency)
-import flyte_types
 from flyte_client._spec import translate_task_to_spec
-from flyte_devbox import Devbox, DevboxConfig
+from flyte_devbox import Devbox
 from flyte_models import (
     ActionID,
     CodeBundle,
     RawDataPath,
-    SerializationContext,
     TaskContext,
     use_task_context,
 )
@@ -45,7 +40,6 @@ from flyte_models import errors as ferr
 from flyte_runtime._remote_controller import RemoteController
 from flyte_runtime._resolver import install_default_resolver
 
-PROJECT, DOMAIN = "flytesnacks", "development"
 MODULE = "a0_watch_tasks"
 TASKS = """
 import asyncio
@@ -123,32 +117,17 @@ class Proxy:
 @pytest.fixture(scope="module")
 def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Any]]:
     root = tmp_path_factory.mktemp("src")
-    (root / f"{MODULE}.py").write_text(TASKS)
-    sys.path.insert(0, str(root))
-    sys.modules.pop(MODULE, None)
-    try:
-        yield root, importlib.import_module(MODULE)
-    finally:
-        sys.path.remove(str(root))
-        sys.modules.pop(MODULE, None)
+    with task_module(root, MODULE, TASKS) as mod:
+        yield root, mod
 
 
 @pytest.fixture(scope="module")
 def devbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devbox]:
-    child_path = os.pathsep.join(os.path.abspath(p) for p in sys.path if p)
-    config = DevboxConfig(
-        port=0,
-        state_dir=tmp_path_factory.mktemp("state"),
-        a0_command=(sys.executable, "-m", "flyte_runtime._entrypoint"),
-        env={"PYTHONPATH": child_path},
-        max_concurrent_actions=4,
-        max_system_retries=0,
+    config = our_devbox_config(
+        tmp_path_factory.mktemp("state"), max_concurrent_actions=4, max_system_retries=0
     )
-    dbx = Devbox(config).start()
-    try:
+    with Devbox(config) as dbx:
         yield dbx
-    finally:
-        dbx.stop()
 
 
 class Parent:
@@ -169,49 +148,15 @@ class Parent:
         )
 
 
-async def _bundle(devbox: Devbox, root: Path) -> str:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
-        tf.add(root / f"{MODULE}.py", arcname=f"{MODULE}.py")
-    data = buf.getvalue()
-    async with DataProxyServiceClient(devbox.url) as dp:
-        loc = await dp.create_upload_location(
-            dp_pb2.CreateUploadLocationRequest(
-                project=PROJECT,
-                domain=DOMAIN,
-                filename="fast.tar.gz",
-                content_md5=hashlib.md5(data).digest(),
-                add_content_md5_metadata=True,
-            )
-        )
-    md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
-    async with httpx.AsyncClient() as http:
-        put = await http.put(loc.signed_url, content=data, headers={"Content-MD5": md5})
-    assert put.status_code == 200, put.text
-    return str(loc.native_url)
-
-
 @pytest.fixture
 async def parent(devbox: Devbox, source: tuple[Path, Any], tmp_path: Path) -> AsyncIterator[Parent]:
     root, mod = source
     install_default_resolver()
-    url = await _bundle(devbox, root)
-    sctx = SerializationContext(
-        version="v1",
-        project=PROJECT,
-        domain=DOMAIN,
-        code_bundle=CodeBundle(tgz=url, computed_version="v1"),
-        root_dir=root,
-    )
+    url = await upload_bundle(devbox, bundle_bytes(root, MODULE))
+    sctx = tgz_context(url, root)
     async with RunServiceClient(devbox.url) as runs:
-        created = await runs.create_run(
-            run_service_pb2.CreateRunRequest(
-                project_id=identifier_pb2.ProjectIdentifier(name=PROJECT, domain=DOMAIN),
-                task_spec=translate_task_to_spec(mod.holder, sctx),
-                inputs=await flyte_types.build_inputs(mod.holder.interface, {"seconds": 120}),
-                run_spec=run_pb2.RunSpec(),
-            )
-        )
+        spec = translate_task_to_spec(mod.holder, sctx)
+        created = await runs.create_run(await create_run_request(spec, mod.holder, seconds=120))
         run = created.run.action.id.run
         try:
             yield Parent(run, url, root, tmp_path / "base")

@@ -3,9 +3,7 @@ a0, with no Dask operator around, runs the task on a LocalCluster it starts and 
 
 from __future__ import annotations
 
-import importlib
-import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +13,8 @@ from flyteidl2.common import phase_pb2
 from flyteidl2.plugins import dask_pb2
 from flyteidl2.workflow.run_service_connect import RunServiceClient
 from google.protobuf.json_format import MessageToDict, ParseDict
-from plugins.devbox_helpers import run_spec, spec_of, start_devbox, upload_module
+from plugins.devbox_helpers import plugin_devbox, run_spec, spec_of, upload_module
+from support.devbox_runs import task_module
 
 from flyte_devbox import Devbox
 
@@ -43,29 +42,15 @@ def squares(n: int) -> str:
 
 
 @pytest.fixture
-def source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Any]]:
-    root = tmp_path / "src"
-    root.mkdir()
-    (root / f"{MODULE}.py").write_text(TASKS)
-    monkeypatch.syspath_prepend(str(root))
-    sys.modules.pop(MODULE, None)
-    yield root, importlib.import_module(MODULE)
-    sys.modules.pop(MODULE, None)
+def source(tmp_path: Path) -> Iterator[tuple[Path, Any]]:
+    with task_module(tmp_path / "src", MODULE, TASKS) as mod:
+        yield tmp_path / "src", mod
 
 
 @pytest.fixture
 def devbox(tmp_path: Path) -> Iterator[Devbox]:
-    dbx = start_devbox(tmp_path / "state", FLYTE_DASK_LOCAL_MAX_WORKERS="2")
-    try:
+    with plugin_devbox(tmp_path / "state", FLYTE_DASK_LOCAL_MAX_WORKERS="2") as dbx:
         yield dbx
-    finally:
-        dbx.stop()
-
-
-@pytest.fixture
-async def runs(devbox: Devbox) -> AsyncIterator[RunServiceClient]:
-    async with RunServiceClient(devbox.url) as client:
-        yield client
 
 
 async def test_dask_task_runs_on_the_devbox(

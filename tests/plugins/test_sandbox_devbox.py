@@ -4,9 +4,7 @@ orchestrator fails with its typed error code."""
 
 from __future__ import annotations
 
-import importlib
-import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +13,8 @@ import pytest
 from flyteidl2.common import list_pb2, phase_pb2
 from flyteidl2.workflow import run_definition_pb2, run_service_pb2
 from flyteidl2.workflow.run_service_connect import RunServiceClient
-from plugins.devbox_helpers import run_spec, spec_of, start_devbox, upload_module
+from plugins.devbox_helpers import plugin_devbox, run_spec, spec_of, upload_module
+from support.devbox_runs import task_module
 
 import flyte_runtime._sandbox  # noqa: F401 - what the bundle's module uses (a Pants dependency)
 from flyte_devbox import Devbox
@@ -60,29 +59,15 @@ env.add_task(snoop)
 
 
 @pytest.fixture
-def source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Any]]:
-    root = tmp_path / "src"
-    root.mkdir()
-    (root / f"{MODULE}.py").write_text(TASKS)
-    monkeypatch.syspath_prepend(str(root))
-    sys.modules.pop(MODULE, None)
-    yield root, importlib.import_module(MODULE)
-    sys.modules.pop(MODULE, None)
+def source(tmp_path: Path) -> Iterator[tuple[Path, Any]]:
+    with task_module(tmp_path / "src", MODULE, TASKS) as mod:
+        yield tmp_path / "src", mod
 
 
 @pytest.fixture
 def devbox(tmp_path: Path) -> Iterator[Devbox]:
-    dbx = start_devbox(tmp_path / "state")
-    try:
+    with plugin_devbox(tmp_path / "state") as dbx:
         yield dbx
-    finally:
-        dbx.stop()
-
-
-@pytest.fixture
-async def runs(devbox: Devbox) -> AsyncIterator[RunServiceClient]:
-    async with RunServiceClient(devbox.url) as client:
-        yield client
 
 
 async def test_orchestrators_run_in_a0(

@@ -7,31 +7,22 @@ inputs. Nothing here uses `flyte.remote`, so the tests read runs they did not cr
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
-import os
-import sys
-import tarfile
 from pathlib import Path
 from typing import Any
 
-import httpx
-from flyteidl2.common import identifier_pb2
 from flyteidl2.core import identifier_pb2 as core_identifier_pb2
 from flyteidl2.core import tasks_pb2
-from flyteidl2.dataproxy import dataproxy_service_pb2 as dp_pb2
-from flyteidl2.dataproxy.dataproxy_service_connect import DataProxyServiceClient
-from flyteidl2.task import environment_pb2, run_pb2, task_definition_pb2, task_service_pb2
+from flyteidl2.task import environment_pb2, task_definition_pb2, task_service_pb2
 from flyteidl2.task.task_service_connect import TaskServiceClient
-from flyteidl2.workflow import run_service_pb2
 from flyteidl2.workflow.run_service_connect import RunServiceClient
+from support import devbox_runs
+from support.devbox_runs import tgz_context
 
 import flyte_types
 from flyte_devbox import Devbox, DevboxConfig
-from flyte_models import CodeBundle, SerializationContext, run_sync
+from flyte_models import run_sync
 
-PROJECT, DOMAIN = "flytesnacks", "development"
+PROJECT, DOMAIN = devbox_runs.PROJECT, devbox_runs.DOMAIN
 MODULE = "remote_objects_tasks"
 TASKS = """
 import asyncio
@@ -70,16 +61,8 @@ async def fanout(n: int) -> list[int]:
 
 
 def our_devbox_config(state_dir: Path, **overrides: Any) -> DevboxConfig:
-    child_path = os.pathsep.join(os.path.abspath(p) for p in sys.path if p)
-    kwargs: dict[str, Any] = {
-        "port": 0,
-        "state_dir": state_dir,
-        "a0_command": (sys.executable, "-m", "flyte_runtime._entrypoint"),
-        "env": {"PYTHONPATH": child_path},
-        "max_concurrent_actions": 4,
-    }
-    kwargs.update(overrides)
-    return DevboxConfig(**kwargs)
+    """A devbox running our a0, up to 4 actions at a time (see `support.devbox_runs`)."""
+    return devbox_runs.our_devbox_config(state_dir, **{"max_concurrent_actions": 4, **overrides})
 
 
 def write_tasks(root: Path) -> None:
@@ -88,28 +71,11 @@ def write_tasks(root: Path) -> None:
 
 
 def bundle_bytes(root: Path) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
-        tf.add(root / f"{MODULE}.py", arcname=f"{MODULE}.py")
-    return buf.getvalue()
+    return devbox_runs.bundle_bytes(root, MODULE)
 
 
 async def upload(devbox: Devbox, data: bytes) -> str:
-    async with DataProxyServiceClient(devbox.url) as dp:
-        loc = await dp.create_upload_location(
-            dp_pb2.CreateUploadLocationRequest(
-                project=PROJECT,
-                domain=DOMAIN,
-                filename="fast.tar.gz",
-                content_md5=hashlib.md5(data).digest(),
-                add_content_md5_metadata=True,
-            )
-        )
-    md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
-    async with httpx.AsyncClient() as http:
-        put = await http.put(loc.signed_url, content=data, headers={"Content-MD5": md5})
-    assert put.status_code == 200, put.text
-    return str(loc.native_url)
+    return await devbox_runs.upload_bundle(devbox, data)
 
 
 def task_spec(
@@ -118,13 +84,7 @@ def task_spec(
     from flyte_runtime._resolver import install_default_resolver
 
     install_default_resolver()
-    sctx = SerializationContext(
-        version=version,
-        project=PROJECT,
-        domain=DOMAIN,
-        code_bundle=CodeBundle(tgz=bundle_url, computed_version=version),
-        root_dir=root,
-    )
+    sctx = tgz_context(bundle_url, root, version)
     template = tasks_pb2.TaskTemplate(
         id=core_identifier_pb2.Identifier(
             resource_type=core_identifier_pb2.TASK,
@@ -149,16 +109,8 @@ async def create_run(
     devbox: Devbox, spec: task_definition_pb2.TaskSpec, task: Any, **kwargs: Any
 ) -> str:
     """Start a run of `spec` with inline inputs; return the run's name."""
-    inputs = await flyte_types.build_inputs(task.interface, kwargs)
     async with RunServiceClient(devbox.url) as runs:
-        created = await runs.create_run(
-            run_service_pb2.CreateRunRequest(
-                project_id=identifier_pb2.ProjectIdentifier(name=PROJECT, domain=DOMAIN),
-                task_spec=spec,
-                inputs=inputs,
-                run_spec=run_pb2.RunSpec(),
-            )
-        )
+        created = await runs.create_run(await devbox_runs.create_run_request(spec, task, **kwargs))
     return str(created.run.action.id.run.name)
 
 

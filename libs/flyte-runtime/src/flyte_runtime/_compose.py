@@ -7,10 +7,11 @@ trace do nothing special), so a workflow can be unit-tested by calling it direct
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import functools
 import inspect
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator
 from typing import Any, TypeVar
 
 from flyte_models import (
@@ -190,13 +191,7 @@ def trace(func: F) -> F:
             # The function runs in a worker thread with this call's context (task, run, group).
             return await asyncio.to_thread(run_plain, *args, **kwargs)
 
-        import contextvars
-
-        ctx_copy = contextvars.copy_context()
-        future = asyncio.run_coroutine_threadsafe(
-            _in_context(ctx_copy, lambda: recorder.run_trace(func, args, kwargs, call)), run.loop
-        )
-        return future.result()
+        return on_loop(run.loop, lambda: recorder.run_trace(func, args, kwargs, call)).result()
 
     return sync_wrapper  # type: ignore[return-value]
 
@@ -322,11 +317,7 @@ class _Map:
                 )
             ]
 
-        import contextvars
-
-        ctx_copy = contextvars.copy_context()
-        future = asyncio.run_coroutine_threadsafe(_in_context(ctx_copy, collect), run.loop)
-        return iter(future.result())
+        return iter(on_loop(run.loop, collect).result())
 
     @staticmethod
     def _outside_run(
@@ -385,6 +376,41 @@ async def _in_context(ctx_copy: Any, factory: Callable[[], Any]) -> Any:
     loop = asyncio.get_running_loop()
     task = ctx_copy.run(loop.create_task, factory())
     return await task
+
+
+def on_loop(
+    loop: asyncio.AbstractEventLoop, factory: Callable[[], Any]
+) -> concurrent.futures.Future[Any]:
+    """Run `factory()`'s coroutine on `loop` (which runs in another thread) in the caller's
+    context; the returned future gives its result."""
+    import contextvars
+
+    return asyncio.run_coroutine_threadsafe(_in_context(contextvars.copy_context(), factory), loop)
+
+
+def dispatch_task_call(
+    task: TaskTemplate[Any, Any, Any],
+    submit: Callable[[], Coroutine[Any, Any, Any]],
+    loop: asyncio.AbstractEventLoop,
+) -> Any:
+    """A task call routed to a controller whose event loop is `loop`.
+
+    An async task gets the coroutine `submit()` (the caller awaits it). A sync task blocks its
+    thread until the child ends on `loop`; called from a running event loop it raises
+    `SyncTaskCallInAsyncContextError` instead of blocking that loop.
+    """
+    if not getattr(task, "_call_as_synchronous", False):
+        return submit()
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        raise ferr.SyncTaskCallInAsyncContextError(
+            f"Sync task {task.name!r} was called in a blocking way from async code, which "
+            f"would block the event loop. Use `await {task.short_name or task.name}.aio(...)`."
+        )
+    return on_loop(loop, submit).result()
 
 
 # The public name mirrors the builtin, as in the reference SDK.

@@ -142,23 +142,14 @@ async def _triggers(task: TaskTemplate[Any, Any, Any], task_spec: Any) -> list[A
     triggers = list(getattr(task, "triggers", ()) or ())
     if not triggers:
         return []
-    from flyteidl2.core import literals_pb2
-    from flyteidl2.task import common_pb2, run_pb2, task_definition_pb2
-    from google.protobuf import timestamp_pb2, wrappers_pb2
+    from flyteidl2.task import task_definition_pb2
 
     import flyte_types
-    from flyte_models import Cron, FixedRate
-    from flyte_models import TriggerTime as trigger_time
+    from flyte_client.remote._trigger import trigger_automation, trigger_run_spec, trigger_values
 
     out = []
     for t in triggers:
-        kickoff = None
-        values: dict[str, Any] = {}
-        for k, v in (t.inputs or {}).items():
-            if v is trigger_time:
-                kickoff = k
-            else:
-                values[k] = v
+        kickoff, values = trigger_values(t)
         unknown = set(values) - set(task.native_interface.inputs)
         if unknown:
             raise ValueError(
@@ -171,54 +162,8 @@ async def _triggers(task: TaskTemplate[Any, Any, Any], task_spec: Any) -> list[A
             iface, inputs={k: (iface.inputs[k][0], None) for k in values}, _remote_defaults=None
         )
         inputs = await flyte_types.build_inputs(partial, values)
-        auto = t.automation
-        if auto is None:
-            automation = common_pb2.TriggerAutomationSpec(
-                type=common_pb2.TriggerAutomationSpecType.TYPE_NONE
-            )
-        elif isinstance(auto, Cron):
-            automation = common_pb2.TriggerAutomationSpec(
-                type=common_pb2.TriggerAutomationSpecType.TYPE_SCHEDULE,
-                schedule=common_pb2.Schedule(
-                    cron=common_pb2.Cron(expression=auto.expression, timezone=str(auto.timezone)),
-                    kickoff_time_input_arg=kickoff or "",
-                ),
-            )
-        elif isinstance(auto, FixedRate):
-            start = None
-            if auto.start_time is not None:
-                start = timestamp_pb2.Timestamp()
-                start.FromDatetime(auto.start_time)
-            automation = common_pb2.TriggerAutomationSpec(
-                type=common_pb2.TriggerAutomationSpecType.TYPE_SCHEDULE,
-                schedule=common_pb2.Schedule(
-                    rate=common_pb2.FixedRate(
-                        value=auto.interval_minutes,
-                        unit=common_pb2.FixedRateUnit.FIXED_RATE_UNIT_MINUTE,
-                        start_time=start,
-                    ),
-                    kickoff_time_input_arg=kickoff or "",
-                ),
-            )
-        else:
-            raise NotImplementedError(
-                f"trigger {t.name!r}: automation {type(auto).__name__} cannot be deployed by this "
-                "SDK yet; use Cron, FixedRate or no automation"
-            )
-        run_spec = run_pb2.RunSpec(
-            overwrite_cache=t.overwrite_cache,
-            envs=run_pb2.Envs(
-                values=[
-                    literals_pb2.KeyValuePair(key=k, value=v) for k, v in (t.env_vars or {}).items()
-                ]
-            ),
-            queue=t.queue or "",
-            max_action_concurrency=t.max_action_concurrency or 0,
-            labels=run_pb2.Labels(values=dict(t.labels or {})),
-            annotations=run_pb2.Annotations(values=dict(t.annotations or {})),
-        )
-        if t.interruptible is not None:
-            run_spec.interruptible.CopyFrom(wrappers_pb2.BoolValue(value=t.interruptible))
+        automation = trigger_automation(t, kickoff)
+        run_spec = trigger_run_spec(t)
         out.append(
             task_definition_pb2.TaskTrigger(
                 name=t.name,

@@ -197,12 +197,6 @@ def load_task_plugins() -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _entry(name: Any, value: Any) -> Any:
-    from flyteidl2.core import tasks_pb2
-
-    return tasks_pb2.Resources.ResourceEntry(name=name, value=str(value))
-
-
 def get_proto_resources(resources: Resources | None) -> tasks_pb2.Resources | None:
     """The `flyteidl2.core.Resources` message of a `Resources` (requests and limits).
 
@@ -216,29 +210,9 @@ def get_proto_resources(resources: Resources | None) -> tasks_pb2.Resources | No
     Returns:
         The message, or None when nothing is requested.
     """
-    if resources is None:
-        return None
-    from flyteidl2.core import tasks_pb2
+    from flyte_client._spec import resources_to_proto
 
-    names = tasks_pb2.Resources.ResourceName
-    requests: list[Any] = []
-    limits: list[Any] = []
-    for name, value in ((names.CPU, resources.cpu), (names.MEMORY, resources.memory)):
-        if value is None:
-            continue
-        if isinstance(value, tuple):
-            requests.append(_entry(name, value[0]))
-            limits.append(_entry(name, value[1]))
-        else:
-            requests.append(_entry(name, value))
-    device = resources.get_device() if resources.gpu is not None else None
-    if device is not None:
-        requests.append(_entry(names.GPU, device.quantity))
-    if resources.disk is not None:
-        requests.append(_entry(names.EPHEMERAL_STORAGE, resources.disk))
-    if not requests and not limits:
-        return None
-    return tasks_pb2.Resources(requests=requests, limits=limits)
+    return resources_to_proto(resources)
 
 
 async def download_code_bundle(bundle: Any, dest: Optional[str] = None) -> str:

@@ -284,18 +284,9 @@ def error_to_exception(err: execution_pb2.ExecutionError) -> ferr.BaseRuntimeErr
 
 def _rpc_code(exc: BaseException) -> str | None:
     """The gRPC status name of a failed call (a grpc error or a `flyte_client.errors.RpcError`)."""
-    status = getattr(exc, "status", None)
-    if isinstance(status, str) and hasattr(exc, "what"):
-        return status
-    code = getattr(exc, "code", None)
-    if not callable(code):
-        return None
-    try:
-        value = code()
-    except Exception:
-        return None
-    name = getattr(value, "name", None)
-    return name if isinstance(name, str) else None
+    from flyte_client.remote._errors import rpc_code
+
+    return rpc_code(exc)
 
 
 def _rpc_details(exc: BaseException) -> str:
@@ -558,18 +549,44 @@ class _ParentWatch:
 # ---------------------------------------------------------------------------------------------
 
 
+async def _call_inputs(
+    name: str,
+    interface: NativeInterface,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    tctx: TaskContext,
+    max_bytes: int,
+) -> common_pb2.Inputs:
+    """The `Inputs` of a task call; arguments the interface rejects raise `RuntimeUserError`."""
+    from flyte_types import build_inputs
+
+    try:
+        bound = interface.convert_to_kwargs(*args, **kwargs)
+        return await build_inputs(
+            interface, bound, context=tctx.custom_context or None, max_bytes=max_bytes
+        )
+    except ferr.BaseRuntimeError:
+        raise
+    except Exception as e:
+        raise ferr.RuntimeUserError(type(e).__name__, f"{name}: {e}") from e
+
+
 class _Prepared:
     """What a task needs for every call: its spec and identity (computed once per task)."""
 
     __slots__ = ("spec", "identity", "task_id", "ignored", "discoverable", "version")
 
-    def __init__(self, spec: task_definition_pb2.TaskSpec) -> None:
+    def __init__(
+        self,
+        spec: task_definition_pb2.TaskSpec,
+        task_id: task_definition_pb2.TaskIdentifier | None = None,
+    ) -> None:
         from flyteidl2.task import task_definition_pb2
 
         tmpl = spec.task_template
         self.spec = spec
         self.identity = task_identity_hash(tmpl)
-        self.task_id = task_definition_pb2.TaskIdentifier(
+        self.task_id = task_id or task_definition_pb2.TaskIdentifier(
             org=tmpl.id.org,
             project=tmpl.id.project,
             domain=tmpl.id.domain,
@@ -753,52 +770,71 @@ class RemoteController:
             TaskTimeoutError: The child timed out.
             ActionAbortedError: The child was aborted.
         """
+        tctx = self._call_context(task.name, remote=False)
+        async with self._parent_slot(tctx):
+            max_bytes = task.max_inline_io_bytes
+            interface = task.native_interface
+            inputs = await _call_inputs(task.name, interface, args, kwargs, tctx, max_bytes)
+            prepared = await self._prepare(task, tctx)
+            return await self._call_child(
+                tctx, task.name, interface, max_bytes, inputs, prepared, task.queue
+            )
+
+    def _call_context(self, name: str, *, remote: bool) -> TaskContext:
+        """The running task's context for a child call of `name`.
+
+        Raises:
+            TraceDoesNotAllowNestedTasksError: When called inside `@flyte.trace`.
+            RuntimeSystemError: When no task is running.
+            RemoteControllerUnavailableError: When there is no control plane to submit to.
+        """
         from flyte_models import current_task_context
         from flyte_runtime._state import in_trace
 
         trace_name = in_trace()
         if trace_name is not None:
+            what, it = ("Remote task", "it") if remote else ("Task", "the task")
             raise ferr.TraceDoesNotAllowNestedTasksError(
-                f"Task {task.name!r} was called inside the trace {trace_name!r}; traces may not "
-                "call tasks. Call the task from the task body instead."
+                f"{what} {name!r} was called inside the trace {trace_name!r}; traces may not "
+                f"call tasks. Call {it} from the task body instead."
             )
         tctx = current_task_context()
         if tctx is None:
-            raise ferr.RuntimeSystemError("BadContext", "a task call was submitted outside a task")
+            call = "remote task call" if remote else "task call"
+            raise ferr.RuntimeSystemError("BadContext", f"a {call} was submitted outside a task")
         if not self.endpoint and self._client_factory is None:
-            raise RemoteControllerUnavailableError(task.name)
+            raise RemoteControllerUnavailableError(name)
+        return tctx
+
+    def _parent_slot(self, tctx: TaskContext) -> asyncio.Semaphore:
+        """The semaphore bounding the concurrent child calls of the running task."""
         parent = (tctx.task_action or tctx.action).name
         limit = self._limits.get(parent)
         if limit is None:
             limit = self._limits[parent] = asyncio.Semaphore(max(1, self._parent_limit))
-        async with limit:
-            return await self._submit(task, args, kwargs, tctx)
+        return limit
 
-    async def _submit(
+    async def _call_child(
         self,
-        task: TaskTemplate[Any, Any, Any],
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
         tctx: TaskContext,
+        name: str,
+        interface: NativeInterface,
+        max_bytes: int,
+        inputs: Any,
+        prepared: _Prepared,
+        queue: str | None,
     ) -> Any:
+        """Run one task call as a child action (or watch the one an earlier attempt started).
+
+        The child's name is deterministic (task identity, inputs, call sequence, group); its
+        inputs are written and it is enqueued only if the run does not have it yet. Waits for it
+        to end and returns its decoded outputs; aborts it if the caller is cancelled.
+        """
         from flyteidl2.common import identifier_pb2
+        from flyteidl2.workflow import run_definition_pb2
+        from google.protobuf import wrappers_pb2
 
-        from flyte_types import build_inputs, write_inputs
-
-        interface = task.native_interface
-        try:
-            bound = interface.convert_to_kwargs(*args, **kwargs)
-            inputs = await build_inputs(
-                interface,
-                bound,
-                context=tctx.custom_context or None,
-                max_bytes=task.max_inline_io_bytes,
-            )
-        except ferr.BaseRuntimeError:
-            raise
-        except Exception as e:
-            raise ferr.RuntimeUserError(type(e).__name__, f"{task.name}: {e}") from e
-        prepared = await self._prepare(task, tctx)
+        from flyte_types import write_inputs
 
         action = tctx.action
         parent = (tctx.task_action or action).name
@@ -822,21 +858,25 @@ class RemoteController:
         await watch.wait_ready()
         if child not in watch.states:
             try:
-                await write_inputs(inputs, input_uri, max_bytes=task.max_inline_io_bytes)
+                await write_inputs(inputs, input_uri, max_bytes=max_bytes)
             except ferr.BaseRuntimeError:
                 raise
             except Exception as e:
                 raise ferr.RuntimeSystemError(
-                    type(e).__name__, f"cannot write the inputs of {task.name} to {input_uri}: {e}"
+                    type(e).__name__, f"cannot write the inputs of {name} to {input_uri}: {e}"
                 ) from e
             cache_key = None
             if prepared.discoverable:
                 cache_key = cache_key_hash(
-                    task.name, name_hash, prepared.spec.task_template.interface, prepared.version
+                    name, name_hash, prepared.spec.task_template.interface, prepared.version
                 )
-            await self._enqueue(
-                child_id, parent, group, input_uri, run_base, prepared, cache_key, task.queue
+            task_action = run_definition_pb2.TaskAction(
+                id=prepared.task_id,
+                spec=prepared.spec,
+                cache_key=wrappers_pb2.StringValue(value=cache_key) if cache_key else None,
+                queue=queue or "",
             )
+            await self._send(child_id, parent, group, input_uri, run_base, task=task_action)
         else:
             logger.info("child action %s of %s already exists; watching it", child, parent)
         try:
@@ -844,15 +884,7 @@ class RemoteController:
         except asyncio.CancelledError:
             await asyncio.shield(self._abort(child_id, parent, "the calling task was cancelled"))
             raise
-        return await self._result(
-            task.name,
-            task.native_interface,
-            task.max_inline_io_bytes,
-            update,
-            run_base,
-            child,
-            action.name,
-        )
+        return await self._result(name, interface, max_bytes, update, run_base, child, action.name)
 
     # -- deployed tasks ("task references") ----------------------------------------------------------
 
@@ -874,100 +906,15 @@ class RemoteController:
             TaskTimeoutError: The child timed out.
             ActionAbortedError: The child was aborted.
         """
-        from flyte_models import current_task_context
-        from flyte_runtime._state import in_trace
-
-        trace_name = in_trace()
-        if trace_name is not None:
-            raise ferr.TraceDoesNotAllowNestedTasksError(
-                f"Remote task {task.name!r} was called inside the trace {trace_name!r}; traces "
-                "may not call tasks. Call it from the task body instead."
+        tctx = self._call_context(task.name, remote=True)
+        async with self._parent_slot(tctx):
+            max_bytes = task.max_inline_io_bytes
+            interface = task.interface
+            inputs = await _call_inputs(task.name, interface, (), kwargs, tctx, max_bytes)
+            prepared = _Prepared(task.task_spec, task_id=task.task_id)
+            return await self._call_child(
+                tctx, task.name, interface, max_bytes, inputs, prepared, task.queue
             )
-        tctx = current_task_context()
-        if tctx is None:
-            raise ferr.RuntimeSystemError(
-                "BadContext", "a remote task call was submitted outside a task"
-            )
-        if not self.endpoint and self._client_factory is None:
-            raise RemoteControllerUnavailableError(task.name)
-        parent = (tctx.task_action or tctx.action).name
-        limit = self._limits.get(parent)
-        if limit is None:
-            limit = self._limits[parent] = asyncio.Semaphore(max(1, self._parent_limit))
-        async with limit:
-            return await self._submit_ref(task, kwargs, tctx)
-
-    async def _submit_ref(
-        self, task: TaskDetails, kwargs: dict[str, Any], tctx: TaskContext
-    ) -> Any:
-        from flyteidl2.common import identifier_pb2
-        from flyteidl2.workflow import run_definition_pb2
-        from google.protobuf import wrappers_pb2
-
-        from flyte_types import build_inputs, write_inputs
-
-        name = task.name
-        interface = task.interface
-        max_bytes = task.max_inline_io_bytes
-        try:
-            bound = interface.convert_to_kwargs(**kwargs)
-            inputs = await build_inputs(
-                interface, bound, context=tctx.custom_context or None, max_bytes=max_bytes
-            )
-        except ferr.BaseRuntimeError:
-            raise
-        except Exception as e:
-            raise ferr.RuntimeUserError(type(e).__name__, f"{name}: {e}") from e
-        spec = task.task_spec
-        template = spec.task_template
-        ignored = frozenset(template.metadata.cache_ignore_input_vars)
-        identity = task_identity_hash(template)
-
-        action = tctx.action
-        parent = (tctx.task_action or action).name
-        group = tctx.group_data.name if tctx.group_data else ""
-        full_hash = inputs_hash(inputs)
-        name_hash = inputs_hash(inputs, ignored) if ignored else full_hash
-        seq = tctx._call_counter.next(f"{identity}:{name_hash}" + (f":{group}" if group else ""))
-        child = action.new_sub_action_from(
-            task_call_seq=seq, task_hash=identity, input_hash=name_hash, group=group or None
-        ).name
-        run_id = _run_id(action)
-        child_id = identifier_pb2.ActionIdentifier(name=child, run=run_id)
-        run_base = tctx.run_base_dir.rstrip("/")
-        input_uri = f"{run_base}/{child}/inputs.pb"
-
-        watch = self._watch(run_id, parent)
-        await watch.wait_ready()
-        if child not in watch.states:
-            try:
-                await write_inputs(inputs, input_uri, max_bytes=max_bytes)
-            except ferr.BaseRuntimeError:
-                raise
-            except Exception as e:
-                raise ferr.RuntimeSystemError(
-                    type(e).__name__, f"cannot write the inputs of {name} to {input_uri}: {e}"
-                ) from e
-            cache_key = None
-            if template.metadata.discoverable:
-                cache_key = cache_key_hash(
-                    name, name_hash, template.interface, template.metadata.discovery_version
-                )
-            task_action = run_definition_pb2.TaskAction(
-                id=task.task_id,
-                spec=spec,
-                cache_key=wrappers_pb2.StringValue(value=cache_key) if cache_key else None,
-                queue=task.queue or "",
-            )
-            await self._send(child_id, parent, group, input_uri, run_base, task=task_action)
-        else:
-            logger.info("child action %s of %s already exists; watching it", child, parent)
-        try:
-            update = await watch.wait_terminal(child)
-        except asyncio.CancelledError:
-            await asyncio.shield(self._abort(child_id, parent, "the calling task was cancelled"))
-            raise
-        return await self._result(name, interface, max_bytes, update, run_base, child, action.name)
 
     # -- traces ------------------------------------------------------------------------------------
 
@@ -1129,28 +1076,6 @@ class RemoteController:
         )
         child_id = identifier_pb2.ActionIdentifier(name=child, run=run_id)
         await self._send(child_id, parent, group, input_uri, run_base, trace=trace)
-
-    async def _enqueue(
-        self,
-        child_id: identifier_pb2.ActionIdentifier,
-        parent: str,
-        group: str,
-        input_uri: str,
-        run_base: str,
-        prepared: _Prepared,
-        cache_key: str | None,
-        queue: str | None,
-    ) -> None:
-        from flyteidl2.workflow import run_definition_pb2
-        from google.protobuf import wrappers_pb2
-
-        task_action = run_definition_pb2.TaskAction(
-            id=prepared.task_id,
-            spec=prepared.spec,
-            cache_key=wrappers_pb2.StringValue(value=cache_key) if cache_key else None,
-            queue=queue or "",
-        )
-        await self._send(child_id, parent, group, input_uri, run_base, task=task_action)
 
     async def _send(
         self,
@@ -1337,26 +1262,11 @@ class RemoteTaskCallHandler:
     def call(
         self, task: TaskTemplate[Any, Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        if not getattr(task, "_call_as_synchronous", False):
-            return self.controller.submit(task, args, kwargs)
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            pass
-        else:
-            raise ferr.SyncTaskCallInAsyncContextError(
-                f"Sync task {task.name!r} was called in a blocking way from async code, which "
-                f"would block the event loop. Use `await {task.short_name or task.name}.aio(...)`."
-            )
-        import contextvars
+        from flyte_runtime._compose import dispatch_task_call
 
-        from flyte_runtime._compose import _in_context
-
-        ctx_copy = contextvars.copy_context()
-        future = asyncio.run_coroutine_threadsafe(
-            _in_context(ctx_copy, lambda: self.controller.submit(task, args, kwargs)), self.loop
+        return dispatch_task_call(
+            task, lambda: self.controller.submit(task, args, kwargs), self.loop
         )
-        return future.result()
 
     async def call_aio(
         self, task: TaskTemplate[Any, Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -1371,14 +1281,9 @@ class RemoteTaskCallHandler:
         """
         if asyncio.get_running_loop() is self.loop:
             return await self.controller.submit_task_ref(task, kwargs)
-        import contextvars
+        from flyte_runtime._compose import on_loop
 
-        from flyte_runtime._compose import _in_context
-
-        ctx_copy = contextvars.copy_context()
-        future = asyncio.run_coroutine_threadsafe(
-            _in_context(ctx_copy, lambda: self.controller.submit_task_ref(task, kwargs)), self.loop
-        )
+        future = on_loop(self.loop, lambda: self.controller.submit_task_ref(task, kwargs))
         return await asyncio.wrap_future(future)
 
 

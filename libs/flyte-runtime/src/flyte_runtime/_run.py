@@ -441,28 +441,11 @@ class _CallHandler:
     def call(
         self, task: TaskTemplate[Any, Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
+        from flyte_runtime._compose import dispatch_task_call
+
         run = _RUN.get()
         assert run is not None
-        if not getattr(task, "_call_as_synchronous", False):
-            return run.controller.submit(task, args, kwargs)
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            pass
-        else:
-            raise ferr.SyncTaskCallInAsyncContextError(
-                f"Sync task {task.name!r} was called in a blocking way from async code, which "
-                f"would block the event loop. Use `await {task.short_name or task.name}.aio(...)`."
-            )
-        import contextvars
-
-        from flyte_runtime._compose import _in_context
-
-        ctx_copy = contextvars.copy_context()
-        future = asyncio.run_coroutine_threadsafe(
-            _in_context(ctx_copy, lambda: run.controller.submit(task, args, kwargs)), run.loop
-        )
-        return future.result()
+        return dispatch_task_call(task, lambda: run.controller.submit(task, args, kwargs), run.loop)
 
     async def call_aio(
         self, task: TaskTemplate[Any, Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]

@@ -168,8 +168,62 @@ class PhaseTransitionInfo:
         return abs(end - self.start_time)
 
 
+class _ActionFields:
+    """The properties `Action` and `ActionDetails` read the same way from their messages."""
+
+    pb2: Any
+
+    @property
+    def action_id(self) -> identifier_pb2.ActionIdentifier:
+        """The action's identifier."""
+        return self.pb2.id  # type: ignore[no-any-return]
+
+    @property
+    def name(self) -> str:
+        """The action's name (`a0` for a run's root action)."""
+        return self.pb2.id.name  # type: ignore[no-any-return]
+
+    @property
+    def run_name(self) -> str:
+        """The name of the run the action belongs to."""
+        return self.pb2.id.run.name  # type: ignore[no-any-return]
+
+    @property
+    def parent_name(self) -> str | None:
+        """The parent action's name, or None for the root."""
+        return self.pb2.metadata.parent or None
+
+    @property
+    def task_name(self) -> str | None:
+        """The task the action runs, if its metadata names one."""
+        md = self.pb2.metadata
+        if md.HasField("task") and md.task.HasField("id"):
+            return md.task.id.name  # type: ignore[no-any-return]
+        return None
+
+    @property
+    def relation(self) -> Any:
+        """The rerun/recover provenance of a root action, or None."""
+        md = self.pb2.metadata
+        return md.relation if md.HasField("relation") else None
+
+    @property
+    def phase(self) -> ActionPhase:
+        """The current phase.
+
+        Raises:
+            ValueError: While the phase is still unspecified.
+        """
+        return ActionPhase.from_protobuf(self.pb2.status.phase)
+
+    @property
+    def raw_phase(self) -> int:
+        """The wire phase number."""
+        return self.pb2.status.phase  # type: ignore[no-any-return]
+
+
 @dataclass
-class ActionDetails:
+class ActionDetails(_ActionFields):
     """The full state of an action: spec, status, attempts, error; and its inputs/outputs."""
 
     pb2: run_definition_pb2.ActionDetails
@@ -188,12 +242,10 @@ class ActionDetails:
         Raises:
             ActionNotFoundError: If there is no such action.
         """
-        try:
-            resp = await _client._clients().run_service.GetActionDetails(
-                run_service_pb2.GetActionDetailsRequest(action_id=action_id)
-            )
-        except Exception as exc:
-            raise translate(exc, f"get {_id_text(action_id)}") from exc
+        req = run_service_pb2.GetActionDetailsRequest(action_id=action_id)
+        resp = await _client.call(
+            lambda c: c.run_service.GetActionDetails(req), f"get {_id_text(action_id)}"
+        )
         return cls(resp.details)
 
     @syncify
@@ -226,34 +278,12 @@ class ActionDetails:
 
     # ------------------------------------------------------------------ properties
     @property
-    def action_id(self) -> identifier_pb2.ActionIdentifier:
-        """The action's identifier."""
-        return self.pb2.id
-
-    @property
-    def name(self) -> str:
-        """The action's name (`a0` for a run's root action)."""
-        return self.pb2.id.name
-
-    @property
-    def run_name(self) -> str:
-        """The name of the run the action belongs to."""
-        return self.pb2.id.run.name
-
-    @property
-    def parent_name(self) -> str | None:
-        """The parent action's name, or None for the root."""
-        return self.pb2.metadata.parent or None
-
-    @property
     def task_name(self) -> str | None:
         """The task the action runs, if it runs one."""
-        md = self.pb2.metadata
-        if md.HasField("task") and md.task.HasField("id"):
-            return md.task.id.name
-        if self.pb2.HasField("task"):
+        name = super().task_name
+        if name is None and self.pb2.HasField("task"):
             return self.pb2.task.task_template.id.name or None
-        return None
+        return name
 
     @property
     def metadata(self) -> run_definition_pb2.ActionMetadata:
@@ -261,34 +291,14 @@ class ActionDetails:
         return self.pb2.metadata
 
     @property
-    def relation(self) -> Any:
-        """The rerun/recover provenance of a root action, or None."""
-        md = self.pb2.metadata
-        return md.relation if md.HasField("relation") else None
-
-    @property
     def status(self) -> run_definition_pb2.ActionStatus:
         """The action's status message."""
         return self.pb2.status
 
     @property
-    def phase(self) -> ActionPhase:
-        """The current phase.
-
-        Raises:
-            ValueError: While the phase is still unspecified.
-        """
-        return ActionPhase.from_protobuf(self.pb2.status.phase)
-
-    @property
     def phase_or_none(self) -> ActionPhase | None:
         """The current phase, or None while it is unspecified."""
         return _phase(self.pb2.status.phase)
-
-    @property
-    def raw_phase(self) -> int:
-        """The wire phase number."""
-        return self.pb2.status.phase
 
     @property
     def is_running(self) -> bool:
@@ -532,7 +542,7 @@ def _split_uri(uri: str | None, run_name: str | None, name: str | None) -> tuple
 
 
 @dataclass
-class Action:
+class Action(_ActionFields):
     """One action of a run: a task call (or trace/condition) with its own phase and attempts."""
 
     pb2: run_definition_pb2.Action
@@ -618,43 +628,6 @@ class Action:
                 return
 
     # ------------------------------------------------------------------ properties
-    @property
-    def action_id(self) -> identifier_pb2.ActionIdentifier:
-        return self.pb2.id
-
-    @property
-    def name(self) -> str:
-        return self.pb2.id.name
-
-    @property
-    def run_name(self) -> str:
-        return self.pb2.id.run.name
-
-    @property
-    def parent_name(self) -> str | None:
-        return self.pb2.metadata.parent or None
-
-    @property
-    def task_name(self) -> str | None:
-        md = self.pb2.metadata
-        if md.HasField("task") and md.task.HasField("id"):
-            return md.task.id.name
-        return None
-
-    @property
-    def relation(self) -> Any:
-        md = self.pb2.metadata
-        return md.relation if md.HasField("relation") else None
-
-    @property
-    def phase(self) -> ActionPhase:
-        """The current phase (ValueError while unspecified)."""
-        return ActionPhase.from_protobuf(self.pb2.status.phase)
-
-    @property
-    def raw_phase(self) -> int:
-        return self.pb2.status.phase
-
     @property
     def start_time(self) -> datetime:
         return _utc(self.pb2.status.start_time)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import os
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from flyte_models import errors as ferr
 
@@ -151,6 +151,20 @@ def _clients() -> ClientSet:
             )
         _BY_LOOP[loop] = clients
     return clients
+
+
+T = TypeVar("T")
+
+
+async def call(rpc: Callable[[ClientSet], Awaitable[T]], what: str) -> T:
+    """Await `rpc(clients)`; a failure (or a missing configuration) is raised as
+    `translate(exc, what)`, the typed error naming `what` (e.g. "get run 'r1'")."""
+    from flyte_client.remote._errors import translate
+
+    try:
+        return await rpc(_clients())
+    except Exception as exc:
+        raise translate(exc, what) from exc
 
 
 def _scope(project: str | None = None, domain: str | None = None) -> tuple[str, str, str]:

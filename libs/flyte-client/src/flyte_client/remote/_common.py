@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
@@ -13,7 +13,15 @@ from flyte_models import ActionPhase, syncify
 if TYPE_CHECKING:
     from flyteidl2.common import list_pb2
 
-__all__ = ["DualIterator", "TimeFilter", "dual_iterator", "phase_filter", "sorting"]
+__all__ = [
+    "DualIterator",
+    "TimeFilter",
+    "dual_iterator",
+    "paged",
+    "phase_filter",
+    "project_list",
+    "sorting",
+]
 
 T = TypeVar("T")
 
@@ -100,6 +108,54 @@ def time_filters(field: str, tf: TimeFilter | None) -> list[list_pb2.Filter]:
             )
         )
     return out
+
+
+def project_list(
+    size: int,
+    token: str,
+    sort_by: tuple[str, Literal["asc", "desc"]] | None,
+    filters: list[list_pb2.Filter],
+    org: str,
+    project: str,
+    domain: str,
+) -> dict[str, Any]:
+    """The paging, sorting (newest first by default) and project fields of a List*Request."""
+    from flyteidl2.common import identifier_pb2, list_pb2
+
+    return {
+        "request": list_pb2.ListRequest(
+            limit=size,
+            token=token,
+            sort_by=sorting(sort_by, ("created_at", "desc")),
+            filters=filters,
+        ),
+        "org": org,
+        "project_id": identifier_pb2.ProjectIdentifier(
+            organization=org, name=project, domain=domain
+        ),
+    }
+
+
+async def paged(
+    limit: int, fetch: Callable[[int, str], Awaitable[tuple[Iterable[T], str]]]
+) -> AsyncIterator[T]:
+    """Up to `limit` items of a paged list RPC, in pages of at most 100.
+
+    Args:
+        limit: How many items to yield at most.
+        fetch: `fetch(page_size, token)` returns one page's items and the next page's token
+            ("" after the last page).
+    """
+    token, seen = "", 0
+    while seen < limit:
+        items, token = await fetch(min(100, limit - seen), token)
+        for item in items:
+            if seen >= limit:
+                return
+            seen += 1
+            yield item
+        if not token:
+            return
 
 
 class DualIterator(Generic[T]):

@@ -22,8 +22,9 @@ from flyte_client.remote._common import (
     TimeFilter,
     dual_iterator,
     eq_filter,
+    paged,
     phase_filter,
-    sorting,
+    project_list,
     time_filters,
 )
 from flyte_client.remote._data import ActionInputs, ActionOutputs
@@ -60,12 +61,10 @@ class RunDetails:
         Raises:
             ActionNotFoundError: If there is no such run.
         """
-        try:
-            resp = await _client._clients().run_service.GetRunDetails(
-                run_service_pb2.GetRunDetailsRequest(run_id=run_id)
-            )
-        except Exception as exc:
-            raise translate(exc, f"get run {run_id.name!r}") from exc
+        req = run_service_pb2.GetRunDetailsRequest(run_id=run_id)
+        resp = await _client.call(
+            lambda c: c.run_service.GetRunDetails(req), f"get run {run_id.name!r}"
+        )
         return cls(resp.details)
 
     @syncify
@@ -228,34 +227,19 @@ class Run(metaclass=_RunMeta):
             filters.append(eq_filter(f"labels.{k}", v))
         for k in with_label_keys or ():
             filters.append(list_pb2.Filter(function=list_pb2.Filter.EXISTS, field=f"labels.{k}"))
-        token = ""
-        seen = 0
-        while seen < limit:
+
+        async def page(size: int, token: str) -> tuple[Any, str]:
             req = run_service_pb2.ListRunsRequest(
-                request=list_pb2.ListRequest(
-                    limit=min(100, limit - seen),
-                    token=token,
-                    sort_by=sorting(sort_by, ("created_at", "desc")),
-                    filters=filters,
-                ),
-                org=org,
-                project_id=identifier_pb2.ProjectIdentifier(
-                    organization=org, name=project, domain=domain
-                ),
+                **project_list(size, token, sort_by, filters, org, project, domain),
                 paused_actions_only=paused_actions_only,
             )
-            try:
-                resp = await _client._clients().run_service.ListRuns(req)
-            except Exception as exc:
-                raise translate(exc, f"list the runs of {project}/{domain}") from exc
-            for r in resp.runs:
-                if seen >= limit:
-                    return
-                seen += 1
-                yield cls(r)
-            token = resp.token
-            if not token:
-                return
+            resp = await _client.call(
+                lambda c: c.run_service.ListRuns(req), f"list the runs of {project}/{domain}"
+            )
+            return resp.runs, resp.token
+
+        async for r in paged(limit, page):
+            yield cls(r)
 
     # ------------------------------------------------------------------ properties
     @property

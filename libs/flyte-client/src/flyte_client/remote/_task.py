@@ -12,11 +12,10 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from flyteidl2.common import identifier_pb2, list_pb2
 from flyteidl2.task import task_definition_pb2, task_service_pb2
 
 from flyte_client.remote import _client
-from flyte_client.remote._common import eq_filter, sorting
+from flyte_client.remote._common import eq_filter, paged, project_list
 from flyte_client.remote._errors import rpc_code, translate
 from flyte_models import current_task_context, get_task_call_handler, syncify
 from flyte_models import errors as ferr
@@ -332,33 +331,19 @@ class Task:
         known = []
         if entrypoint is not None:
             known.append(task_service_pb2.ListTasksRequest.KnownFilter(is_entrypoint=entrypoint))
-        token, seen = "", 0
-        while seen < limit:
+
+        async def page(size: int, token: str) -> tuple[Any, str]:
             req = task_service_pb2.ListTasksRequest(
-                request=list_pb2.ListRequest(
-                    limit=min(100, limit - seen),
-                    token=token,
-                    sort_by=sorting(sort_by, ("created_at", "desc")),
-                    filters=filters,
-                ),
-                org=org,
-                project_id=identifier_pb2.ProjectIdentifier(
-                    organization=org, name=project, domain=domain
-                ),
+                **project_list(size, token, sort_by, filters, org, project, domain),
                 known_filters=known,
             )
-            try:
-                resp = await _client._clients().task_service.ListTasks(req)
-            except Exception as exc:
-                raise translate(exc, f"list the tasks of {project}/{domain}") from exc
-            for t in resp.tasks:
-                if seen >= limit:
-                    return
-                seen += 1
-                yield cls(t)
-            token = resp.token
-            if not token:
-                return
+            resp = await _client.call(
+                lambda c: c.task_service.ListTasks(req), f"list the tasks of {project}/{domain}"
+            )
+            return resp.tasks, resp.token
+
+        async for t in paged(limit, page):
+            yield cls(t)
 
     @property
     def name(self) -> str:

@@ -4,16 +4,27 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flyteidl2.common import identifier_pb2, list_pb2
 from flyteidl2.trigger import trigger_definition_pb2, trigger_service_pb2
 
 from flyte_client.remote import _client
+from flyte_client.remote._common import paged
 from flyte_client.remote._errors import translate
 from flyte_models import syncify
 
-__all__ = ["Trigger", "TriggerDetails", "trigger_wire"]
+if TYPE_CHECKING:
+    from flyteidl2.task import common_pb2, run_pb2
+
+__all__ = [
+    "Trigger",
+    "TriggerDetails",
+    "trigger_automation",
+    "trigger_run_spec",
+    "trigger_values",
+    "trigger_wire",
+]
 
 
 def _name(name: str, task_name: str, project: str | None = None, domain: str | None = None) -> Any:
@@ -31,20 +42,9 @@ async def trigger_wire(trigger: Any, interface: Any) -> tuple[Any, Any, Any]:
         ValueError: If the trigger sets inputs the task does not have.
         NotImplementedError: For automations other than Cron, FixedRate or none.
     """
-    from flyteidl2.core import literals_pb2
-    from flyteidl2.task import common_pb2, run_pb2
-    from google.protobuf import timestamp_pb2, wrappers_pb2
-
     import flyte_types
-    from flyte_models import Cron, FixedRate, TriggerTime
 
-    kickoff = ""
-    values: dict[str, Any] = {}
-    for k, v in (trigger.inputs or {}).items():
-        if v is TriggerTime:
-            kickoff = k
-        else:
-            values[k] = v
+    kickoff, values = trigger_values(trigger)
     known = set(interface.inputs)
     unknown = sorted((set(values) | ({kickoff} if kickoff else set())) - known)
     if unknown:
@@ -55,25 +55,53 @@ async def trigger_wire(trigger: Any, interface: Any) -> tuple[Any, Any, Any]:
     # The trigger's values plus every input that has a default; the schedule fills the kickoff
     # time at each firing, and the server rejects what is still missing.
     inputs = await flyte_types.build_inputs(_bindable(interface, values), values)
+    return inputs, trigger_run_spec(trigger), trigger_automation(trigger, kickoff)
+
+
+def trigger_values(trigger: Any) -> tuple[str, dict[str, Any]]:
+    """A `flyte.Trigger`'s inputs split: the name of the input set to `flyte.TriggerTime` (the
+    schedule's firing time; "" for none) and the other inputs' values."""
+    from flyte_models import TriggerTime
+
+    kickoff = ""
+    values: dict[str, Any] = {}
+    for k, v in (trigger.inputs or {}).items():
+        if v is TriggerTime:
+            kickoff = k
+        else:
+            values[k] = v
+    return kickoff, values
+
+
+def trigger_automation(trigger: Any, kickoff: str) -> common_pb2.TriggerAutomationSpec:
+    """The `TriggerAutomationSpec` of a `flyte.Trigger`'s automation (Cron, FixedRate or none);
+    `kickoff` names the input the schedule fills with its firing time ("" for none).
+
+    Raises:
+        NotImplementedError: For automations other than Cron, FixedRate or none.
+    """
+    from flyteidl2.task import common_pb2
+    from google.protobuf import timestamp_pb2
+
+    from flyte_models import Cron, FixedRate
+
     auto = trigger.automation
     if auto is None:
-        automation = common_pb2.TriggerAutomationSpec(
-            type=common_pb2.TriggerAutomationSpecType.TYPE_NONE
-        )
-    elif isinstance(auto, Cron):
-        automation = common_pb2.TriggerAutomationSpec(
+        return common_pb2.TriggerAutomationSpec(type=common_pb2.TriggerAutomationSpecType.TYPE_NONE)
+    if isinstance(auto, Cron):
+        return common_pb2.TriggerAutomationSpec(
             type=common_pb2.TriggerAutomationSpecType.TYPE_SCHEDULE,
             schedule=common_pb2.Schedule(
                 cron=common_pb2.Cron(expression=auto.expression, timezone=str(auto.timezone or "")),
                 kickoff_time_input_arg=kickoff,
             ),
         )
-    elif isinstance(auto, FixedRate):
+    if isinstance(auto, FixedRate):
         start = None
         if auto.start_time is not None:
             start = timestamp_pb2.Timestamp()
             start.FromDatetime(auto.start_time)
-        automation = common_pb2.TriggerAutomationSpec(
+        return common_pb2.TriggerAutomationSpec(
             type=common_pb2.TriggerAutomationSpecType.TYPE_SCHEDULE,
             schedule=common_pb2.Schedule(
                 rate=common_pb2.FixedRate(
@@ -84,11 +112,18 @@ async def trigger_wire(trigger: Any, interface: Any) -> tuple[Any, Any, Any]:
                 kickoff_time_input_arg=kickoff,
             ),
         )
-    else:
-        raise NotImplementedError(
-            f"Trigger {trigger.name!r}: {type(auto).__name__} automations cannot be created by "
-            "this client yet; use Cron, FixedRate or no automation."
-        )
+    raise NotImplementedError(
+        f"Trigger {trigger.name!r}: {type(auto).__name__} automations cannot be created by "
+        "this client yet; use Cron, FixedRate or no automation."
+    )
+
+
+def trigger_run_spec(trigger: Any) -> run_pb2.RunSpec:
+    """The `RunSpec` of the runs a `flyte.Trigger` starts (cache, env vars, queue, labels...)."""
+    from flyteidl2.core import literals_pb2
+    from flyteidl2.task import run_pb2
+    from google.protobuf import wrappers_pb2
+
     run_spec = run_pb2.RunSpec(
         overwrite_cache=bool(trigger.overwrite_cache),
         envs=run_pb2.Envs(
@@ -104,7 +139,7 @@ async def trigger_wire(trigger: Any, interface: Any) -> tuple[Any, Any, Any]:
     )
     if trigger.interruptible is not None:
         run_spec.interruptible.CopyFrom(wrappers_pb2.BoolValue(value=trigger.interruptible))
-    return inputs, run_spec, automation
+    return run_spec
 
 
 def _bindable(interface: Any, values: dict[str, Any]) -> Any:
@@ -122,8 +157,30 @@ def _bindable(interface: Any, values: dict[str, Any]) -> Any:
     return NativeInterface.from_types(keep, {}, defaults or None)
 
 
+class _TriggerFields:
+    """The properties `Trigger` and `TriggerDetails` read the same way from their messages."""
+
+    pb2: Any
+
+    @property
+    def id(self) -> identifier_pb2.TriggerIdentifier:
+        return self.pb2.id  # type: ignore[no-any-return]
+
+    @property
+    def name(self) -> str:
+        return self.pb2.id.name.name  # type: ignore[no-any-return]
+
+    @property
+    def task_name(self) -> str:
+        return self.pb2.id.name.task_name  # type: ignore[no-any-return]
+
+    @property
+    def automation_spec(self) -> Any:
+        return self.pb2.automation_spec
+
+
 @dataclass
-class TriggerDetails:
+class TriggerDetails(_TriggerFields):
     """A trigger's full state: spec (inputs, run settings, active), automation and status."""
 
     pb2: trigger_definition_pb2.TriggerDetails
@@ -139,22 +196,6 @@ class TriggerDetails:
         except Exception as exc:
             raise translate(exc, f"get trigger {name!r} of task {task_name!r}") from exc
         return cls(resp.trigger)
-
-    @property
-    def id(self) -> identifier_pb2.TriggerIdentifier:
-        return self.pb2.id
-
-    @property
-    def name(self) -> str:
-        return self.pb2.id.name.name
-
-    @property
-    def task_name(self) -> str:
-        return self.pb2.id.name.task_name
-
-    @property
-    def automation_spec(self) -> Any:
-        return self.pb2.automation_spec
 
     @property
     def metadata(self) -> trigger_definition_pb2.TriggerMetadata:
@@ -187,7 +228,7 @@ class TriggerDetails:
 
 
 @dataclass
-class Trigger:
+class Trigger(_TriggerFields):
     """A trigger of a deployed task (as listed)."""
 
     pb2: trigger_definition_pb2.Trigger
@@ -258,25 +299,19 @@ class Trigger:
             scope["project_id"] = identifier_pb2.ProjectIdentifier(
                 organization=org, name=project, domain=domain
             )
-        token, seen = "", 0
-        while seen < limit:
+
+        async def page(size: int, token: str) -> tuple[Any, str]:
             req = trigger_service_pb2.ListTriggersRequest(
-                request=list_pb2.ListRequest(limit=min(100, limit - seen), token=token),
-                org=org,
-                **scope,
+                request=list_pb2.ListRequest(limit=size, token=token), org=org, **scope
             )
             try:
                 resp = await _client._clients().trigger_service.ListTriggers(req)
             except Exception as exc:
                 raise translate(exc, "list triggers") from exc
-            for t in resp.triggers:
-                if seen >= limit:
-                    return
-                seen += 1
-                yield cls(t)
-            token = resp.token
-            if not token:
-                return
+            return resp.triggers, resp.token
+
+        async for t in paged(limit, page):
+            yield cls(t)
 
     @syncify
     @classmethod
@@ -324,24 +359,8 @@ class Trigger:
         return self.details
 
     @property
-    def id(self) -> identifier_pb2.TriggerIdentifier:
-        return self.pb2.id
-
-    @property
-    def name(self) -> str:
-        return self.pb2.id.name.name
-
-    @property
-    def task_name(self) -> str:
-        return self.pb2.id.name.task_name
-
-    @property
     def is_active(self) -> bool:
         return self.pb2.active
-
-    @property
-    def automation_spec(self) -> Any:
-        return self.pb2.automation_spec
 
     @property
     def url(self) -> str:
