@@ -275,7 +275,8 @@ def test_missing_explicit_config_file(flyte_cmd: Callable) -> None:
 def test_top_level_help_and_version(flyte_cmd: Callable) -> None:
     r = flyte_cmd("--help")
     assert r.code == 0
-    for verb in ("run", "deploy", "build", "get", "abort", "create", "delete", "update", "start"):
+    verbs = ("run", "deploy", "build", "get", "abort", "create", "delete", "update", "start")
+    for verb in (*verbs, "rerun", "whoami", "stop"):
         assert f"  {verb} " in r.out
     r = flyte_cmd("--version")
     assert r.code == 0 and r.out.startswith("flyte ")

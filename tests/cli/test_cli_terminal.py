@@ -87,7 +87,7 @@ def test_start_devbox_in_the_foreground_writes_config_and_serves(
             f"PYTHONPATH={child_env['PYTHONPATH']}",
         ],
         cwd=project_dir,
-        env=child_env,
+        env={**child_env, "HOME": str(tmp_path)},  # its ~/.flyte/devbox-cli.json is the test's
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -43,3 +43,23 @@ def test_cli_main_imports_only_click() -> None:
     assert not loaded & set(
         MAIN_BANNED
     ), f"flyte_cli.main loaded {sorted(loaded & set(MAIN_BANNED))}"
+
+
+# Running `flyte --help` (which also reads the CLI plugins' entry points) must not import these:
+# importlib.metadata alone costs ~45 ms, shutil ~3 ms (click's terminal size), logging ~4 ms.
+HELP_BANNED = [*MAIN_BANNED, "importlib.metadata", "shutil", "logging", "email", "zipfile"]
+
+
+def test_help_run_imports_no_metadata_machinery() -> None:
+    code = (
+        "import json, sys\nfrom flyte_cli.main import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=ENV
+    )
+    loaded = set(json.loads(out.stdout.splitlines()[-1]))
+    assert "flyte_cli._plugins" in loaded  # plugins were looked for
+    bad = {m for m in loaded if m in HELP_BANNED or m.split(".")[0] in MAIN_BANNED}
+    assert not bad, f"flyte --help imported {sorted(bad)}"

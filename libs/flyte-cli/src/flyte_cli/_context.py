@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @dataclass
@@ -30,6 +31,8 @@ class CLIContext:
 
     def __post_init__(self) -> None:
         if self.verbose:
+            import logging  # only now: `flyte --help` should not pay for it
+
             level = logging.INFO if self.verbose == 1 else logging.DEBUG
             logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 

@@ -77,6 +77,38 @@ def get_config(ctx: click.Context, output: str | None) -> None:
     )
 
 
+@get.command("devbox", context_settings=CONTEXT_SETTINGS)
+@click.option("--no-probes", is_flag=True, help="Do not check that its port answers.")
+@output_option
+@click.pass_context
+def get_devbox(ctx: click.Context, no_probes: bool, output: str | None) -> None:
+    """Show the devbox started with `flyte start devbox`: running or not, endpoint, state."""
+    from flyte_cli import _devbox_state as state
+
+    data = state.read()
+    if data is None:
+        status = "not running"
+        data = {}
+    elif not state.alive(data["pid"]):
+        status = "not running (stale record)"
+        state.forget(data["pid"])
+        data = {}
+    elif no_probes or state.listening(data["host"], data["port"]):
+        status = "running"
+    else:
+        status = "starting (port not open yet)"
+    fields = {"status": status, **{k: data.get(k) for k in ("endpoint", "pid", "state_dir")}}
+    fields["started_at"] = data.get("started_at")
+    fmt = _fmt(ctx, output)
+    if fmt.startswith("json"):
+        click.echo(json.dumps(fields, indent=None if fmt == "json-raw" else 2))
+        return
+    rows = [(k, "" if v is None else v) for k, v in fields.items() if v is not None]
+    print_table("Devbox", ["field", "value"], rows, fmt)
+    if not data:
+        click.echo("Start one with `flyte start devbox`.", err=True)
+
+
 @get.command("run", context_settings=CONTEXT_SETTINGS)
 @click.argument("name", required=False)
 @click.option("--limit", type=int, default=100, show_default=True, help="At most this many runs.")

@@ -21,7 +21,6 @@ import dataclasses
 import datetime as dt
 import enum
 import inspect
-import json
 import os
 import re
 import types
@@ -180,6 +179,8 @@ class JsonType(click.ParamType):
 
                 raw = yaml.safe_load(text)
                 return self._check(raw, value, param, ctx)
+        import json
+
         try:
             raw = json.loads(text)
         except json.JSONDecodeError as e:
@@ -345,6 +346,8 @@ def _is_pydantic(tp: Any) -> bool:
 def _default_text(value: Any) -> str:
     if isinstance(value, enum.Enum):
         return value.name
+    import json
+
     if isinstance(value, list | dict | tuple):
         try:
             return json.dumps(value)

@@ -241,6 +241,10 @@ class RunGroup(click.Group):
     """`flyte run`: FILE is any path; `deployed-task` is the one named subcommand."""
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name == "hello":
+            from flyte_cli._hello import hello_command
+
+            return hello_command()
         if cmd_name == "deployed-task":
             return DeployedTaskGroup(
                 name="deployed-task", help="Run a task deployed to the control plane."
@@ -255,7 +259,7 @@ class RunGroup(click.Group):
         )
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return ["deployed-task"]
+        return ["deployed-task", "hello"]
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):
@@ -263,6 +267,7 @@ class RunGroup(click.Group):
                 [
                     ("FILE TASK", "Run TASK defined in the Python file FILE."),
                     ("deployed-task NAME", "Run a deployed task (NAME or NAME:VERSION)."),
+                    ("hello", "Run a built-in first workflow (no file needed)."),
                 ]
             )
 
@@ -299,6 +304,7 @@ def run(ctx: click.Context, **kwargs: Any) -> None:
       flyte run --follow hello.py main --n 5
       flyte run hello.py main --help        (the task's parameters)
       flyte run deployed-task hello.main --n 5
+      flyte run hello                       (a built-in first workflow)
     """
     get_context(ctx)
     ctx.meta[_META_KEY] = RunOptions(**kwargs)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
+from flyte_cli import _devbox_state as _state
 from flyte_cli._common import CONTEXT_SETTINGS
 
 
@@ -66,7 +68,8 @@ def start_devbox(
     """Run a Flyte 2 control plane on this machine (no Docker, no Kubernetes) until Ctrl-C.
 
     Actions run as local `a0` processes. With --write-config the client config is written so
-    that `flyte run FILE TASK` (without --local) runs there.
+    that `flyte run FILE TASK` (without --local) runs there. `flyte get devbox` shows it,
+    `flyte stop devbox` (from another shell) stops it; its state directory is kept.
     """
     from flyte_devbox.__main__ import main as devbox_main
 
@@ -92,4 +95,12 @@ def start_devbox(
         argv += ["--a0", a0_command]
     for pair in env:
         argv += ["--env", pair]
-    sys.exit(devbox_main(argv))
+    if port == 0:  # pick it here, so `flyte get devbox` can tell where it runs
+        port = _state.free_port(host)
+        argv[argv.index("--port") + 1] = str(port)
+    _state.record(host, port, state_dir)
+    try:
+        code = devbox_main(argv)
+    finally:
+        _state.forget(os.getpid())
+    sys.exit(code)
