@@ -61,3 +61,25 @@ def test_cron_validation_imports_croniter_lazily() -> None:
         "flyte_models.Cron('0 * * * *')\nafter = set(sys.modules) - before",
     )
     assert "croniter" in _modules_loaded_by(code)
+
+
+def test_defining_tasks_does_not_import_asyncio() -> None:
+    # asyncio (with ssl) costs tens of milliseconds: `import flyte` in a task file, and the CLI
+    # reading that file to build `flyte run FILE TASK --help`, must not pay for it.
+    code = """
+import json, sys
+import flyte_models
+env = flyte_models.TaskEnvironment(name="probe")
+
+@env.task
+async def double(x: int) -> int:
+    return 2 * x
+
+@env.task
+def triple(x: int) -> int:
+    return 3 * x
+
+print(json.dumps(sorted(sys.modules)))
+"""
+    loaded = set(_modules_loaded_by(code))
+    assert "asyncio" not in loaded

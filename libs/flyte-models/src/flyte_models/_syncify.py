@@ -25,14 +25,18 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import contextvars
 import functools
 import inspect
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    import asyncio
+# asyncio (tens of ms, with ssl) is imported where it is used: `import flyte` and a CLI that only
+# builds a task's options must not pay for it.
 
 from flyte_models.errors import RuntimeUserError
 
@@ -74,6 +78,8 @@ class _BackgroundLoop:
             return loop
         with self._lock:
             if self._loop is None or self._thread is None or not self._thread.is_alive():
+                import asyncio
+
                 ready = threading.Event()
                 new_loop = asyncio.new_event_loop()
 
@@ -123,6 +129,8 @@ class _BackgroundLoop:
     async def call_async(self, coro: Coroutine[Any, Any, T]) -> T:
         if self.in_loop_thread():
             return await coro
+        import asyncio
+
         return await asyncio.wrap_future(self.submit(coro))
 
     def iterate_sync(self, agen: AsyncIterator[T]) -> Iterator[T]:
@@ -142,6 +150,8 @@ class _BackgroundLoop:
             async for item in agen:
                 yield item
             return
+        import asyncio
+
         try:
             while True:
                 item = await asyncio.wrap_future(self.submit(_next_or_done(agen)))

@@ -17,7 +17,6 @@ plugs in here in three ways:
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import weakref
 from collections.abc import Callable, Coroutine
@@ -748,6 +747,8 @@ class AsyncFunctionTaskTemplate(RuntimeTaskTemplate[P, R, F]):
             if inspect.iscoroutinefunction(self.func):
                 value = await self.func(*args, **kwargs)
             else:
+                import asyncio  # here: importing flyte (and defining tasks) stays asyncio-free
+
                 value = await asyncio.to_thread(self.func, *args, **kwargs)
             await self.post(value)
         return cast(R, value)

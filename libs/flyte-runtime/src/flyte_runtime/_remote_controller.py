@@ -42,6 +42,7 @@ import base64
 import hashlib
 import logging
 import os
+import threading
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -317,8 +318,12 @@ async def _write_blob(uri: str, data: bytes) -> str:
         return str(await flyte_storage.put_stream(data, to_path=uri) or uri)
     path = _local(uri)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "wb") as f:
+    # Written aside and renamed into place: another process (a child action) may read `path`
+    # at any moment, and a sibling parent may write the same content-addressed file.
+    tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+    with open(tmp, "wb") as f:
         f.write(data)
+    os.replace(tmp, path)
     return uri
 
 
@@ -624,6 +629,7 @@ class RemoteController:
         self._clients: ClientSet | None = None
         self._watches: dict[tuple[str, str, str, str], _ParentWatch] = {}
         self._prepared: dict[int, tuple[Any, _Prepared]] = {}
+        self._prepare_locks: dict[int, asyncio.Lock] = {}
         self._limits: dict[str, asyncio.Semaphore] = {}
         self._parent_limit = int(os.environ.get(PARENT_CONCURRENCY_ENV) or 1000)
         self._image_cache: Any = None
@@ -709,6 +715,17 @@ class RemoteController:
         cached = self._prepared.get(id(task))
         if cached is not None and cached[0] is task:
             return cached[1]
+        # Concurrent first calls of one task (a gather) prepare it once: a pkl bundle is written
+        # once, not rewritten while an earlier child may be reading it.
+        async with self._prepare_locks.setdefault(id(task), asyncio.Lock()):
+            cached = self._prepared.get(id(task))
+            if cached is not None and cached[0] is task:
+                return cached[1]
+            return await self._prepare_once(task, tctx)
+
+    async def _prepare_once(
+        self, task: TaskTemplate[Any, Any, Any], tctx: TaskContext
+    ) -> _Prepared:
         from pathlib import Path
 
         from flyte_client._spec import translate_task_to_spec
