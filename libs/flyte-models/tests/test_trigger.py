@@ -158,3 +158,16 @@ def test_convenience_constructors(factory: Any, name: str, expression: str) -> N
     keyed = factory("when", inputs={"x": 1}, queue="q", name="custom")
     assert keyed.inputs == {"when": TriggerTime, "x": 1}
     assert (keyed.queue, keyed.name) == ("q", "custom")
+
+
+def test_without_croniter_only_the_shape_of_a_cron_expression_is_checked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A worker image leaves croniter out (flyte-models[cron]); the module was validated fully
+    # where it was deployed. The field count is still checked.
+    import sys
+
+    monkeypatch.setitem(sys.modules, "croniter", None)  # `import croniter` raises ImportError
+    assert Cron("99 * * * *").expression == "99 * * * *"
+    with pytest.raises(ValueError, match="five fields"):
+        Cron("* * * *")

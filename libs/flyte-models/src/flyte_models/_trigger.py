@@ -84,8 +84,13 @@ def _validate_cron(expression: str) -> None:
             "Cron.expression must have five fields (minute hour day-of-month month day-of-week) "
             f"or be one of {sorted(_CRON_ALIASES)}, got {expression!r}"
         )
-    from croniter import croniter  # deferred: keep `import flyte_models` stdlib-only
-
+    try:
+        # Deferred (`import flyte_models` stays stdlib-only) and optional: the CLI, the devbox and
+        # `pip install flyte` bring croniter (extra `flyte-models[cron]`); a worker image, where
+        # the task module was already validated when it was deployed, does not.
+        from croniter import croniter  # pants: no-infer-dep
+    except ImportError:
+        return
     if not croniter.is_valid(text):
         raise ValueError(f"Cron.expression is not a valid cron expression, got {expression!r}")
 
@@ -96,6 +101,8 @@ def _validate_timezone(tz: str) -> None:
     try:
         zoneinfo.ZoneInfo(tz)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as e:
+        if isinstance(e, zoneinfo.ZoneInfoNotFoundError) and not zoneinfo.available_timezones():
+            return  # no time-zone database here (a slim image): nothing to check against
         raise ValueError(f"Cron.timezone must be an IANA time zone name, got {tz!r}") from e
 
 
