@@ -87,3 +87,31 @@ def test_sqlite_is_in_wal_mode(tmp_path: Path) -> None:
     cache.put("k", "t", b"v")
     mode = sqlite3.connect(tmp_path / "outputs.db").execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
+
+
+def test_a_locked_database_is_skipped_not_disabled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lock held longer than the retry budget skips one call; the cache works once it is freed."""
+    import flyte_runtime._cache as cache_mod
+
+    monkeypatch.setattr(cache_mod, "_BUSY_RETRY_SECONDS", 0.2)
+    path = tmp_path / "outputs.db"
+    LocalCache(path).put("seed", "env.t", b"s")  # the file exists, in WAL mode
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    cache = LocalCache(path)
+    cache.put("k", "env.t", b"v")  # cannot get the lock in time: skipped, no exception
+    holder.execute("COMMIT")
+    holder.close()
+    cache.put("k", "env.t", b"v")
+    assert cache.get("k") == b"v" and cache.get("seed") == b"s"
+
+
+def test_lock_errors_are_told_apart_from_damage() -> None:
+    from flyte_runtime._cache import _is_busy
+
+    assert _is_busy(sqlite3.OperationalError("database is locked"))
+    assert _is_busy(sqlite3.OperationalError("database table is locked"))
+    assert not _is_busy(sqlite3.DatabaseError("file is not a database"))
+    assert not _is_busy(sqlite3.OperationalError("no such table: outputs"))

@@ -10,7 +10,10 @@ The store is one SQLite file (default `~/.flyte/local-cache/outputs.db`, or the 
 and concurrent writers from several processes wait for each other instead of failing. Writes are
 `INSERT OR REPLACE` of whole rows, so a reader sees either the old or the new outputs, never a mix.
 A database that cannot be opened or is corrupt degrades to "no cache" with one warning: caching is
-an optimisation and must never fail a run.
+an optimisation and must never fail a run. A *busy* database is not broken: SQLite returns "database
+is locked" without calling the busy handler in a few cases (two processes switching a new file to
+WAL at once, WAL recovery), so set-up and each operation retry those with a short backoff, and an
+operation that still cannot get the lock is skipped for this call only.
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import Callable, TypeVar
 
 __all__ = ["LocalCache", "cache_key", "default_cache_path"]
 
 logger = logging.getLogger("flyte_runtime")
+_T = TypeVar("_T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outputs (
@@ -35,6 +40,31 @@ CREATE TABLE IF NOT EXISTS outputs (
     created_at REAL NOT NULL
 )
 """
+
+
+_BUSY_RETRY_SECONDS = 30.0
+
+
+def _is_busy(exc: BaseException) -> bool:
+    """True for SQLite's transient lock errors (retry), False for real damage (give up)."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    message = str(exc).lower()
+    return "locked" in message or "busy" in message
+
+
+def _retry_busy(op: Callable[[], _T]) -> _T:
+    """Run `op`, retrying SQLite lock errors with capped exponential backoff for a bounded time."""
+    deadline = time.monotonic() + _BUSY_RETRY_SECONDS
+    delay = 0.005
+    while True:
+        try:
+            return op()
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.25)
 
 
 def default_cache_path() -> Path:
@@ -82,15 +112,33 @@ class LocalCache:
             return conn
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute(_SCHEMA)
+            conn = sqlite3.connect(self.path, timeout=_BUSY_RETRY_SECONDS, isolation_level=None)
         except (sqlite3.Error, OSError) as exc:
             self._disable(exc)
             return None
+
+        def set_up() -> None:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(_SCHEMA)
+
+        try:
+            _retry_busy(set_up)
+        except sqlite3.Error as exc:
+            conn.close()
+            if _is_busy(exc):  # held far longer than any write takes: skip, try again next call
+                logger.debug("Local cache at %s is busy; skipping it for this call", self.path)
+            else:
+                self._disable(exc)
+            return None
         self._local.conn = conn
         return conn
+
+    def _failed(self, exc: sqlite3.Error) -> None:
+        if _is_busy(exc):
+            logger.debug("Local cache at %s is busy (%s); skipping it for this call", self.path, exc)
+        else:
+            self._disable(exc)
 
     def _disable(self, exc: BaseException) -> None:
         if not self._broken:
@@ -107,9 +155,11 @@ class LocalCache:
         if conn is None:
             return None
         try:
-            row = conn.execute("SELECT value FROM outputs WHERE key = ?", (key,)).fetchone()
+            row = _retry_busy(
+                lambda: conn.execute("SELECT value FROM outputs WHERE key = ?", (key,)).fetchone()
+            )
         except sqlite3.DatabaseError as exc:
-            self._disable(exc)
+            self._failed(exc)
             return None
         return bytes(row[0]) if row else None
 
@@ -118,14 +168,17 @@ class LocalCache:
         conn = self._conn()
         if conn is None:
             return
+        row = (key, task_name, value, time.time())
         try:
-            conn.execute(
-                "INSERT OR REPLACE INTO outputs (key, task_name, value, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                (key, task_name, value, time.time()),
+            _retry_busy(
+                lambda: conn.execute(
+                    "INSERT OR REPLACE INTO outputs (key, task_name, value, created_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    row,
+                )
             )
         except sqlite3.DatabaseError as exc:
-            self._disable(exc)
+            self._failed(exc)
 
     def clear(self, task_name: str | None = None) -> int:
         """Delete every entry (or those of one task); return how many were removed."""
