@@ -24,8 +24,9 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 __all__ = ["LocalCache", "cache_key", "default_cache_path"]
 
@@ -136,7 +137,9 @@ class LocalCache:
 
     def _failed(self, exc: sqlite3.Error) -> None:
         if _is_busy(exc):
-            logger.debug("Local cache at %s is busy (%s); skipping it for this call", self.path, exc)
+            logger.debug(
+                "Local cache at %s is busy (%s); skipping it for this call", self.path, exc
+            )
         else:
             self._disable(exc)
 
