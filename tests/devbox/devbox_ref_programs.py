@@ -44,6 +44,23 @@ async def fan_then_sleep(n: int, seconds: int) -> list[int]:
     return values
 
 
+@env.task(cache="auto")
+async def cached_square(x: int) -> int:
+    log = os.environ.get("DBX_CACHE_LOG")
+    if log:
+        with open(log, "a") as f:
+            f.write(f"{x}\\n")
+    return x * x
+
+
+@env.task
+async def cached_calls(x: int) -> list[int]:
+    first = await cached_square(x)
+    again = await cached_square(x)
+    other = await cached_square(x + 1)
+    return [first, again, other]
+
+
 # Fires ~15 s after this module is imported, then every minute.
 trigger_env = flyte.TaskEnvironment(name="dbx_it_trigger")
 

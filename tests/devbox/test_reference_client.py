@@ -2,8 +2,8 @@
 
 Through its Python API and its CLI: a simple task, a user exception, a nested fan-out of 50
 children over Queue/State and again over ActionsService, `flyte get run`, `flyte abort run` of a
-sleeping run, the deploy of a task whose FixedRate trigger fires, and a devbox restart in the
-middle of a run.
+sleeping run, the deploy of a task whose FixedRate trigger fires, a cached task served from the
+devbox's task cache, and a devbox restart in the middle of a run.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from devbox.devbox_ref_client import RefClient, devbox_config, make_workdir
 from flyteidl2.common import identifier_pb2, list_pb2, phase_pb2
+from flyteidl2.core import catalog_pb2
 from flyteidl2.workflow import run_service_pb2
 from flyteidl2.workflow.run_service_connect import RunServiceClient
 
@@ -66,6 +67,21 @@ def test_fanout_over_actions_service(ref: RefClient) -> None:
     assert result["outputs"] == [[i * i for i in range(50)]]
     assert _calls(devbox, "ActionsService/Enqueue") - enqueued == 50
     assert _calls(devbox, "QueueService/EnqueueAction") == queued
+
+
+def test_task_cache_serves_repeated_calls(ref: RefClient, tmp_path: Path) -> None:
+    log = tmp_path / "executions.log"
+    args = ("run", "cached_calls", json.dumps({"x": 4}), "wait", f"DBX_CACHE_LOG={log}")
+    first = ref.python(*args)
+    assert first["phase"] == "SUCCEEDED" and first["outputs"] == [[16, 16, 25]], first
+    c = catalog_pb2.CatalogCacheStatus
+    assert sorted(_cache_statuses(ref.devbox, first["run"])) == sorted(
+        [c.CACHE_POPULATED, c.CACHE_HIT, c.CACHE_POPULATED]
+    )
+    second = ref.python(*args)
+    assert second["phase"] == "SUCCEEDED" and second["outputs"] == [[16, 16, 25]], second
+    assert _cache_statuses(ref.devbox, second["run"]) == [c.CACHE_HIT] * 3
+    assert sorted(log.read_text().split()) == ["4", "5"]  # each input computed once, ever
 
 
 def test_cli_run_and_get_run(ref: RefClient) -> None:
@@ -206,6 +222,10 @@ def _wait_children_done(devbox: Devbox, run: str, n: int, timeout: float = 120) 
             return [a.id.name for a in children]
         time.sleep(0.2)
     raise AssertionError(f"the children of {run} did not finish in {timeout}s")
+
+
+def _cache_statuses(devbox: Devbox, run: str) -> list[int]:
+    return [a.status.cache_status for a in _actions(devbox, run) if a.id.name != "a0"]
 
 
 def _child_attempts(devbox: Devbox, run: str) -> dict[str, int]:

@@ -13,6 +13,9 @@ the task's container env) says:
 * `report`: write report.html, then `square`;
 * `secrets`: print as JSON the `FAKE_SECRET_ENV` variables (comma-separated names) and every
   file under `$FLYTE_SECRETS_DEFAULT_DIR`, then `square`.
+
+With `FAKE_RECORD` set (any mode), it first appends `<run> <action> <attempt>` to that file: the
+tests count the processes that really ran (e.g. none for a task cache hit).
 """
 
 from __future__ import annotations
@@ -42,6 +45,13 @@ def main(argv: list[str] | None = None) -> int:
     out = _arg(argv, "--outputs-path")
     inputs_path = _arg(argv, "--inputs")
     print(f"fake a0 starting: mode={mode} action={os.environ.get('ACTION_NAME')}", flush=True)
+    record = os.environ.get("FAKE_RECORD")
+    if record:
+        with open(record, "a") as f:
+            f.write(
+                f"{os.environ.get('RUN_NAME')} {os.environ.get('ACTION_NAME')} "
+                f"{os.environ.get('FLYTE_ATTEMPT_NUMBER')}\n"
+            )
 
     def square() -> int:
         x = 0

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from flyteidl2.common import identifier_pb2, identity_pb2, phase_pb2
+from flyteidl2.common import cache_pb2, identifier_pb2, identity_pb2, phase_pb2
 from flyteidl2.core import execution_pb2, literals_pb2
 from flyteidl2.task import common_pb2, run_pb2, task_definition_pb2
 from flyteidl2.workflow import run_definition_pb2, state_service_pb2
 from google.protobuf import timestamp_pb2
 
 from flyte_devbox._records import (
+    CACHE_DISABLED,
+    CACHE_HIT,
+    CACHE_MISS,
+    CACHE_SKIPPED,
     KIND_CONDITION,
     KIND_TASK,
     KIND_TRACE,
@@ -130,6 +134,7 @@ def action_status(rec: ActionRecord) -> run_definition_pb2.ActionStatus:
         phase=rec.phase,  # type: ignore[arg-type]
         start_time=ts(rec.start_time if rec.start_time is not None else rec.created_at),
         attempts=rec.attempts,
+        cache_status=rec.cache_status,  # type: ignore[arg-type]
     )
     if is_terminal(rec.phase) and rec.end_time is not None:
         status.end_time.CopyFrom(ts(rec.end_time))
@@ -147,8 +152,12 @@ def action(rec: ActionRecord, run: RunRecord | None = None) -> run_definition_pb
 
 
 def attempt(
-    a: AttemptRecord, transitions: list[TransitionRecord], is_last: bool
+    a: AttemptRecord,
+    transitions: list[TransitionRecord],
+    is_last: bool,
+    rec: ActionRecord | None = None,
 ) -> run_definition_pb2.ActionAttempt:
+    """One attempt; with `rec`, its cache status (and for a hit, the attempt it reused)."""
     msg = run_definition_pb2.ActionAttempt(
         phase=a.phase,  # type: ignore[arg-type]
         start_time=ts(a.start_time),
@@ -156,6 +165,20 @@ def attempt(
         logs_available=a.logs_available,
         cluster="devbox",
     )
+    if rec is not None and rec.cache_status != CACHE_DISABLED:
+        status = rec.cache_status
+        if not is_last and status != CACHE_SKIPPED:
+            status = CACHE_MISS  # an earlier attempt ran: it had missed the cache
+        msg.cache_status = status  # type: ignore[assignment]
+        if is_last and rec.cache_status == CACHE_HIT and rec.cache_source is not None:
+            source = rec.cache_source
+            msg.cache_metadata.CopyFrom(
+                cache_pb2.CacheMetadata(
+                    source_action_attempt=identifier_pb2.ActionAttemptIdentifier(
+                        action_id=action_id(source.action, rec.org), attempt=source.attempt
+                    )
+                )
+            )
     if a.end_time is not None:
         msg.end_time.CopyFrom(ts(a.end_time))
     info = error_info(a.error)
@@ -209,7 +232,7 @@ def action_details(
     elif rec.kind == KIND_CONDITION:
         d.condition.MergeFromString(rec.spec)
     for i, a in enumerate(attempts):
-        d.attempts.append(attempt(a, transitions, i == len(attempts) - 1))
+        d.attempts.append(attempt(a, transitions, i == len(attempts) - 1, rec))
     if not attempts and rec.kind != KIND_TASK:
         # Traces and conditions never run a process; show one attempt with their outcome.
         a = AttemptRecord(

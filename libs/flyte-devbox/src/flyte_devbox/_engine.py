@@ -6,6 +6,10 @@ Lifecycle of a task action (each step is committed to SQLite, then published to 
        ^                                                   |
        +------------- recoverable failure, budget left ----+
 
+A task action with a `cache_key` whose task is discoverable (`cache="auto"`/"override") first
+looks the key up in the task cache (see `_serve_from_cache`): a hit goes QUEUED -> SUCCEEDED with
+the cached outputs and no process; a miss runs, and its SUCCEEDED attempt fills the cache.
+
 Any non-terminal action can become ABORTED. At most `max_concurrent_actions` actions hold a
 slot (i.e. run a process) at once; a parent gives its slot back when it enqueues a child, so a
 fan-out never deadlocks on its own parent. The result of an attempt is read as a Flyte backend
@@ -64,6 +68,11 @@ from flyte_devbox._process import (
 )
 from flyte_devbox._records import (
     ABORTED,
+    CACHE_HIT,
+    CACHE_LOOKUP_FAILURE,
+    CACHE_MISS,
+    CACHE_POPULATED,
+    CACHE_SKIPPED,
     FAILED,
     INITIALIZING,
     KIND_CONDITION,
@@ -78,6 +87,9 @@ from flyte_devbox._records import (
     ActionKey,
     ActionRecord,
     AttemptRecord,
+    CacheEntry,
+    CacheScope,
+    CacheSource,
     RunKey,
     RunRecord,
     TriggerKey,
@@ -119,6 +131,8 @@ class _Active:
     task: asyncio.Task[None] | None = None
     process: Process | None = None
     holds_slot: bool = False
+    #: The cache scope this action computes for the others waiting on it (`cache_serializable`).
+    reservation: CacheScope | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,6 +172,8 @@ class Engine:
         self._background: set[asyncio.Task[Any]] = set()
         self._run_specs: dict[RunKey, run_pb2.RunSpec] = {}
         self._run_meta: dict[RunKey, RunRecord] = {}
+        #: Serialized cache scopes being computed, each set when its computing action ends.
+        self._reservations: dict[CacheScope, asyncio.Event] = {}
         self._work_root = config.state_dir / "work"
         self._log_root = config.state_dir / "logs"
         #: Called with a run key whenever a run's root reaches a terminal phase.
@@ -556,6 +572,8 @@ class Engine:
                 self._deadline(active, rec.created_at + limits.deadline)
             )
         try:
+            if await self._serve_from_cache(active):
+                return
             while not is_terminal(rec.phase):
                 if not await self._acquire_slot(active, limits.queued_timeout):
                     self._finish(
@@ -595,8 +613,148 @@ class Engine:
         finally:
             if watchdog is not None:
                 watchdog.cancel()
+            self._release_reservation(active)
             if self._active.get(rec.key) is active:
                 del self._active[rec.key]
+
+    # ---------------------------------------------------------------------------- task cache
+
+    def _cache_scope(self, rec: ActionRecord) -> tuple[CacheScope, bool, bool] | None:
+        """(scope, overwrite, serialize) of a cacheable task action; None when it is not one.
+
+        Cacheable: a task action the SDK sent a `cache_key` for, whose task is discoverable. A
+        run created with `overwrite_cache` computes its cacheable actions again and replaces
+        their entries. The scope is the task's project/domain and name, and the key.
+        """
+        if rec.kind != KIND_TASK or not rec.cache_key or rec.parent is None:
+            return None
+        md = task_definition_pb2.TaskSpec.FromString(rec.spec).task_template.metadata
+        if not md.discoverable:
+            return None
+        run_spec = self.run_spec(rec.key.run_key)
+        overwrite = run_spec.overwrite_cache or run_spec.cache_config.overwrite_cache
+        _, project, domain, name, _ = rec.task_id
+        scope = CacheScope(
+            project or rec.key.project, domain or rec.key.domain, name, rec.cache_key
+        )
+        return scope, overwrite, md.cache_serializable
+
+    async def _serve_from_cache(self, active: _Active) -> bool:
+        """Look a cacheable action up in the task cache; True when a hit finished it.
+
+        On a miss the action's `cache_status` becomes CACHE_MISS (CACHE_SKIPPED when the run
+        overwrites the cache), and the action runs. An entry whose outputs are gone is a miss
+        (and is dropped). With `cache_serializable`, one action computes a scope at a time; the
+        others wait for it and then look again.
+        """
+        rec = active.rec
+        found = self._cache_scope(rec)
+        if found is None:
+            return False
+        scope, overwrite, serialize = found
+        if overwrite:
+            self._set_cache_status(rec, CACHE_SKIPPED)
+            return False
+        spec = task_definition_pb2.TaskSpec.FromString(rec.spec)
+        has_outputs = bool(spec.task_template.interface.outputs.variables)
+        while True:
+            try:
+                entry = await self._cache_lookup(scope, spec, has_outputs)
+            except Exception as e:
+                logger.warning("task cache lookup for %s failed: %s", rec.key, e)
+                self._set_cache_status(rec, CACHE_LOOKUP_FAILURE)
+                return False
+            if entry is not None:
+                self._finish_from_cache(rec, entry)
+                return True
+            if not serialize:
+                break
+            busy = self._reservations.get(scope)
+            if busy is None:
+                self._reservations[scope] = asyncio.Event()
+                active.reservation = scope
+                break
+            if rec.cache_status != CACHE_MISS:
+                self._set_cache_status(rec, CACHE_MISS)
+            await busy.wait()
+        self._set_cache_status(rec, CACHE_MISS)
+        return False
+
+    async def _cache_lookup(
+        self, scope: CacheScope, spec: task_definition_pb2.TaskSpec, has_outputs: bool
+    ) -> CacheEntry | None:
+        entry = self.store.get_cache(scope)
+        if entry is None:
+            return None
+        md = spec.task_template.metadata
+        if md.HasField("cache_max_age"):
+            max_age = md.cache_max_age.ToTimedelta().total_seconds()
+            if max_age > 0 and time.time() - entry.created_at > max_age:
+                return None
+        if has_outputs and not await self.blobs.exists(
+            self.blobs.join(entry.output_uri, "outputs.pb")
+        ):
+            logger.info("task cache entry of %s lost its outputs %s", scope.task_name, entry)
+            self.store.delete_cache(scope, entry.output_uri)
+            return None
+        return entry
+
+    def _set_cache_status(self, rec: ActionRecord, status: int) -> None:
+        if rec.cache_status == status:
+            return
+        rec.cache_status = status
+        self.store.update_action(rec.key, cache_status=status)
+        self._publish(rec)
+
+    def _finish_from_cache(self, rec: ActionRecord, entry: CacheEntry) -> None:
+        """A cache hit: one attempt, SUCCEEDED at once, whose outputs are the entry's."""
+        now = time.time()
+        n = rec.attempts + 1
+        rec.attempts = n
+        rec.cache_status = CACHE_HIT
+        rec.cache_source = entry.source
+        with self.store.transaction():
+            self.store.update_action(
+                rec.key, attempts=n, cache_status=CACHE_HIT, cache_source=entry.source
+            )
+            self.store.insert_attempt(
+                AttemptRecord(
+                    key=rec.key,
+                    attempt=n,
+                    phase=SUCCEEDED,
+                    start_time=now,
+                    end_time=now,
+                    output_prefix=entry.output_uri,
+                )
+            )
+            self.store.add_transition(rec.key, n, SUCCEEDED, now)
+            self._finish(rec, SUCCEEDED, output_uri=entry.output_uri)
+
+    def _populate_cache(self, rec: ActionRecord, attempt: int, output_prefix: str) -> None:
+        found = self._cache_scope(rec)
+        if found is None:
+            return
+        scope = found[0]
+        self.store.put_cache(
+            CacheEntry(
+                scope=scope,
+                output_uri=output_prefix,
+                source=CacheSource(rec.key, attempt),
+                created_at=time.time(),
+                org=rec.org,
+            )
+        )
+        rec.cache_status = CACHE_POPULATED
+        self.store.update_action(rec.key, cache_status=CACHE_POPULATED)
+
+    def _release_reservation(self, active: _Active) -> None:
+        scope = active.reservation
+        if scope is None:
+            return
+        active.reservation = None
+        event = self._reservations.pop(scope, None)
+        if event is not None:
+            event.set()
 
     async def _acquire_slot(self, active: _Active, queued_timeout: float) -> bool:
         """Wait for a free slot; False if `queued_timeout` (seconds, 0 = none) ran out."""
@@ -898,6 +1056,8 @@ class Engine:
         n = rec.attempts
         if outcome.phase == SUCCEEDED:
             self._end_attempt(rec, n, SUCCEEDED, b"")
+            if rec.cache_status in (CACHE_MISS, CACHE_SKIPPED, CACHE_LOOKUP_FAILURE):
+                self._populate_cache(rec, n, outcome.output_prefix)
             self._finish(rec, SUCCEEDED, output_uri=outcome.output_prefix)
             return
         self._end_attempt(rec, n, outcome.phase, outcome.error)

@@ -31,6 +31,15 @@ KIND_CONDITION = 3
 
 ROOT_ACTION = "a0"
 
+# flyteidl2.core.CatalogCacheStatus numbers (`ActionStatus.cache_status`).
+CACHE_DISABLED = 0
+CACHE_MISS = 1
+CACHE_HIT = 2
+CACHE_POPULATED = 3
+CACHE_LOOKUP_FAILURE = 4
+CACHE_PUT_FAILURE = 5
+CACHE_SKIPPED = 6
+
 
 def is_terminal(phase: int) -> bool:
     return phase in TERMINAL_PHASES
@@ -125,10 +134,42 @@ class ActionRecord:
     system_failures: int = 0
     user_failures: int = 0
     holds_children: bool = False  # enqueued a child action at least once (a parent)
+    cache_status: int = CACHE_DISABLED  # flyteidl2.core.CatalogCacheStatus
+    #: For a cache hit: the action attempt whose outputs were reused.
+    cache_source: CacheSource | None = None
 
     @property
     def terminal(self) -> bool:
         return self.phase in TERMINAL_PHASES
+
+
+class CacheSource(NamedTuple):
+    """The attempt of an action that produced a cache entry's outputs."""
+
+    action: ActionKey
+    attempt: int
+
+
+class CacheScope(NamedTuple):
+    """What a task cache entry is looked up by: the task's project/domain, its name, and the
+    `cache_key` the SDK computed (inputs, interface and cache version hashed together). The org
+    is not part of it: a devbox serves one tenant (the org is echoed, never an identity)."""
+
+    project: str
+    domain: str
+    task_name: str
+    cache_key: str
+
+
+@dataclasses.dataclass
+class CacheEntry:
+    """The outputs of a SUCCEEDED discoverable task action, reusable by later calls."""
+
+    scope: CacheScope
+    output_uri: str  # the attempt's output prefix (holds outputs.pb)
+    source: CacheSource
+    created_at: float
+    org: str = ""  # of the action that wrote it (information only)
 
 
 @dataclasses.dataclass

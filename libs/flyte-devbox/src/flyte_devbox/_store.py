@@ -1,4 +1,5 @@
-"""SQLite persistence: runs, actions, attempts, phase transitions, tasks, triggers, projects.
+"""SQLite persistence: runs, actions, attempts, phase transitions, tasks, triggers, projects,
+secrets and the task cache.
 
 One connection, used only from the devbox's event-loop thread. Statements are small and indexed,
 so they run inline (a thread hop would cost more than the query). WAL journaling with
@@ -21,6 +22,9 @@ from flyte_devbox._records import (
     ActionKey,
     ActionRecord,
     AttemptRecord,
+    CacheEntry,
+    CacheScope,
+    CacheSource,
     ProjectRecord,
     RunKey,
     RunRecord,
@@ -60,7 +64,8 @@ CREATE TABLE IF NOT EXISTS actions (
     updated_at REAL NOT NULL, start_time REAL, end_time REAL, error BLOB NOT NULL,
     abort_info BLOB NOT NULL, output_uri TEXT NOT NULL, value BLOB NOT NULL,
     system_failures INTEGER NOT NULL, user_failures INTEGER NOT NULL,
-    holds_children INTEGER NOT NULL,
+    holds_children INTEGER NOT NULL, cache_status INTEGER NOT NULL DEFAULT 0,
+    cache_source TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (project, domain, run_name, name));
 CREATE INDEX IF NOT EXISTS actions_parent ON actions (project, domain, run_name, parent);
 CREATE INDEX IF NOT EXISTS actions_phase ON actions (phase);
@@ -97,6 +102,12 @@ CREATE TABLE IF NOT EXISTS secrets (
     secret_type INTEGER NOT NULL, value BLOB NOT NULL, is_binary INTEGER NOT NULL,
     created_at REAL NOT NULL, updated_at REAL NOT NULL,
     PRIMARY KEY (org, project, domain, name));
+CREATE TABLE IF NOT EXISTS task_cache (
+    project TEXT NOT NULL, domain TEXT NOT NULL, task_name TEXT NOT NULL, cache_key TEXT NOT NULL,
+    output_uri TEXT NOT NULL, source_project TEXT NOT NULL, source_domain TEXT NOT NULL,
+    source_run TEXT NOT NULL, source_action TEXT NOT NULL, source_attempt INTEGER NOT NULL,
+    created_at REAL NOT NULL, org TEXT NOT NULL,
+    PRIMARY KEY (project, domain, task_name, cache_key));
 CREATE TABLE IF NOT EXISTS action_state (
     project TEXT NOT NULL, domain TEXT NOT NULL, run_name TEXT NOT NULL, action TEXT NOT NULL,
     state TEXT NOT NULL,
@@ -108,8 +119,17 @@ _ACTION_COLUMNS = (
     "task_project, task_domain, task_name, task_version, short_name, env_name, task_type, "
     "cache_key, input_uri, run_output_base, phase, attempts, created_at, updated_at, start_time, "
     "end_time, error, abort_info, output_uri, value, system_failures, user_failures, "
-    "holds_children"
+    "holds_children, cache_status, cache_source"
 )
+
+# Columns added after the first release, with their definitions: added to older databases on open
+# (older devboxes ignore them: they name their columns and the new ones have defaults).
+_ADDED_COLUMNS = {
+    "actions": (
+        ("cache_status", "INTEGER NOT NULL DEFAULT 0"),
+        ("cache_source", "TEXT NOT NULL DEFAULT ''"),
+    ),
+}
 
 # Fields of ActionRecord that `update_action` may set, mapped to their column.
 _ACTION_FIELDS = {
@@ -125,6 +145,8 @@ _ACTION_FIELDS = {
     "system_failures": "system_failures",
     "user_failures": "user_failures",
     "holds_children": "holds_children",
+    "cache_status": "cache_status",
+    "cache_source": "cache_source",
 }
 
 _ATTEMPT_FIELDS = {
@@ -158,6 +180,11 @@ class Store:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
+            for table, columns in _ADDED_COLUMNS.items():
+                have = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
+                for name, definition in columns:
+                    if name not in have:
+                        self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
             found = self.get_meta("schema_version")
             if found is None:
                 self.set_meta("schema_version", str(SCHEMA_VERSION))
@@ -310,7 +337,7 @@ class Store:
 
     def insert_action(self, a: ActionRecord) -> None:
         self._db.execute(
-            f"INSERT INTO actions ({_ACTION_COLUMNS}) VALUES (" + ", ".join("?" * 33) + ")",
+            f"INSERT INTO actions ({_ACTION_COLUMNS}) VALUES (" + ", ".join("?" * 35) + ")",
             (
                 *a.key,
                 a.org,
@@ -338,6 +365,8 @@ class Store:
                 a.system_failures,
                 a.user_failures,
                 int(a.holds_children),
+                a.cache_status,
+                _source_text(a.cache_source),
             ),
         )
 
@@ -348,6 +377,8 @@ class Store:
         args: list[Any] = []
         for name, value in fields.items():
             sets.append(f"{_ACTION_FIELDS[name]} = ?")
+            if name == "cache_source":
+                value = _source_text(value)
             args.append(int(value) if isinstance(value, bool) else value)
         self._db.execute(
             f"UPDATE actions SET {', '.join(sets)} "
@@ -459,6 +490,58 @@ class Store:
             key,
         ).fetchall()
         return [TransitionRecord(int(r[0]), int(r[1]), float(r[2])) for r in rows]
+
+    # ---------------------------------------------------------------------------- task cache
+
+    def get_cache(self, scope: CacheScope) -> CacheEntry | None:
+        row = self._db.execute(
+            "SELECT * FROM task_cache WHERE project = ? AND domain = ? AND task_name = ? "
+            "AND cache_key = ?",
+            scope,
+        ).fetchone()
+        return None if row is None else _cache_entry(row)
+
+    def put_cache(self, e: CacheEntry) -> None:
+        """Add or replace the entry of `e.scope`."""
+        self._db.execute(
+            "INSERT INTO task_cache (project, domain, task_name, cache_key, output_uri, "
+            "source_project, source_domain, source_run, source_action, source_attempt, "
+            "created_at, org) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (project, domain, task_name, cache_key) DO UPDATE SET "
+            "output_uri = excluded.output_uri, source_project = excluded.source_project, "
+            "source_domain = excluded.source_domain, source_run = excluded.source_run, "
+            "source_action = excluded.source_action, "
+            "source_attempt = excluded.source_attempt, created_at = excluded.created_at, "
+            "org = excluded.org",
+            (*e.scope, e.output_uri, *e.source.action, e.source.attempt, e.created_at, e.org),
+        )
+
+    def delete_cache(self, scope: CacheScope, output_uri: str | None = None) -> bool:
+        """Remove the entry of `scope` (only if it still points at `output_uri`, when given)."""
+        sql = (
+            "DELETE FROM task_cache WHERE project = ? AND domain = ? AND task_name = ? "
+            "AND cache_key = ?"
+        )
+        args: list[Any] = list(scope)
+        if output_uri is not None:
+            sql += " AND output_uri = ?"
+            args.append(output_uri)
+        return self._db.execute(sql, args).rowcount > 0
+
+    def list_cache(
+        self, *, project: str | None = None, domain: str | None = None, task_name: str | None = None
+    ) -> list[CacheEntry]:
+        clauses: list[str] = []
+        args: list[Any] = []
+        for column, value in (("project", project), ("domain", domain), ("task_name", task_name)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                args.append(value)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self._db.execute(
+            f"SELECT * FROM task_cache{where} ORDER BY created_at, rowid", args
+        ).fetchall()
+        return [_cache_entry(r) for r in rows]
 
     # --------------------------------------------------------------------------------- state
 
@@ -803,6 +886,34 @@ def _action(r: sqlite3.Row) -> ActionRecord:
         system_failures=int(r[30]),
         user_failures=int(r[31]),
         holds_children=bool(r[32]),
+        cache_status=int(r[33]),
+        cache_source=_parse_source(r[34]),
+    )
+
+
+def _source_text(source: CacheSource | None) -> str:
+    if source is None:
+        return ""
+    return json.dumps([*source.action, source.attempt])
+
+
+def _parse_source(text: str) -> CacheSource | None:
+    if not text:
+        return None
+    project, domain, run, action, attempt = json.loads(text)
+    return CacheSource(ActionKey(project, domain, run, action), int(attempt))
+
+
+def _cache_entry(r: sqlite3.Row) -> CacheEntry:
+    return CacheEntry(
+        scope=CacheScope(r["project"], r["domain"], r["task_name"], r["cache_key"]),
+        output_uri=r["output_uri"],
+        source=CacheSource(
+            ActionKey(r["source_project"], r["source_domain"], r["source_run"], r["source_action"]),
+            int(r["source_attempt"]),
+        ),
+        created_at=float(r["created_at"]),
+        org=r["org"],
     )
 
 
