@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flyteidl2.task import run_pb2
 
 import flyte
 import flyte.errors
@@ -124,6 +125,16 @@ def test_run_spec_carries_env_labels_cache_and_sys_path(tmp_path: Path) -> None:
     assert spec.HasField("interruptible") and spec.interruptible.value is False
     assert spec.raw_data_storage.raw_data_prefix == "s3://bucket/raw"
     assert spec.security_context.run_as.k8s_service_account == "sa"
+    assert spec.cache_config.cache_lookup_scope == run_pb2.CACHE_LOOKUP_SCOPE_GLOBAL  # the default
+
+
+def test_cache_lookup_scope_goes_on_the_wire_and_is_validated(tmp_path: Path) -> None:
+    settings = _remote_run.RemoteSettings(endpoint="x:1", root_dir=tmp_path)
+    runner = flyte.with_runcontext(cache_lookup_scope="project-domain")
+    spec = _remote_run.build_run_spec(runner.options, runner.remote, settings, None)
+    assert spec.cache_config.cache_lookup_scope == run_pb2.CACHE_LOOKUP_SCOPE_PROJECT_DOMAIN
+    with pytest.raises(ValueError, match="cache_lookup_scope must be one of 'global'"):
+        flyte.with_runcontext(cache_lookup_scope="everywhere")
 
 
 def test_run_needs_project_and_domain() -> None:

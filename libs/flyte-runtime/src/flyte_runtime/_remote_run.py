@@ -272,6 +272,9 @@ class RemoteOptions:
     cache_lookup_scope: str | None = None
     interactive_mode: bool | None = None
 
+    def __post_init__(self) -> None:
+        _cache_lookup_scope(self.cache_lookup_scope)  # a bad value fails at with_runcontext
+
 
 # ---------------------------------------------------------------------------------------------
 # code bundle, task spec
@@ -454,6 +457,20 @@ def _build_env(
     return env
 
 
+_CACHE_LOOKUP_SCOPES = {"global": 1, "project-domain": 2}  # run_pb2.CacheLookupScope values
+
+
+def _cache_lookup_scope(scope: str | None) -> int:
+    """The wire value of `with_runcontext(cache_lookup_scope=...)`; None leaves it unspecified."""
+    if not scope:
+        return 0
+    try:
+        return _CACHE_LOOKUP_SCOPES[scope]
+    except KeyError:
+        choices = ", ".join(repr(c) for c in _CACHE_LOOKUP_SCOPES)
+        raise ValueError(f"cache_lookup_scope must be one of {choices}, got {scope!r}") from None
+
+
 def build_run_spec(options: Any, ropts: RemoteOptions, settings: RemoteSettings, task: Any) -> Any:
     """The `RunSpec` of a remote run from `with_runcontext` options."""
     from flyteidl2.core import literals_pb2, security_pb2
@@ -474,7 +491,10 @@ def build_run_spec(options: Any, ropts: RemoteOptions, settings: RemoteSettings,
         queue=ropts.queue or getattr(task, "queue", None) or "",
         max_action_concurrency=options.max_action_concurrency or 0,
         run_base_dir=options.run_base_dir or "",
-        cache_config=run_pb2.CacheConfig(overwrite_cache=options.overwrite_cache),
+        cache_config=run_pb2.CacheConfig(
+            overwrite_cache=options.overwrite_cache,
+            cache_lookup_scope=_cache_lookup_scope(ropts.cache_lookup_scope),
+        ),
     )
     if ropts.interruptible is not None:
         spec.interruptible.CopyFrom(wrappers_pb2.BoolValue(value=ropts.interruptible))
@@ -820,6 +840,9 @@ async def rerun_remote(
             run_spec.annotations.values[k] = v
         if options.overwrite_cache:
             run_spec.overwrite_cache = True
+            run_spec.cache_config.overwrite_cache = True
+        if ropts is not None and ropts.cache_lookup_scope:
+            run_spec.cache_config.cache_lookup_scope = overrides.cache_config.cache_lookup_scope
     project_id = identifier_pb2.ProjectIdentifier(
         organization=settings.org, name=project, domain=domain
     )

@@ -694,7 +694,8 @@ def with_runcontext(
         max_action_concurrency: Concurrent actions in the run: 0 (no limit) or at least 2.
         notifications: Accepted for compatibility.
         custom_context: String context propagated to every action.
-        cache_lookup_scope: Accepted for compatibility.
+        cache_lookup_scope: Where a remote run's cached tasks look results up: `"global"`
+            (the default) or `"project-domain"`; sent in the run spec.
         preserve_original_types: Return outputs in their original Python types where possible.
         debug: Accepted for compatibility.
         tracked: Accepted for compatibility.
