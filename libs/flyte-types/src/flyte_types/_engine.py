@@ -76,13 +76,18 @@ _PYDANTIC_TAG = "Pydantic Transformer"
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine to completion from synchronous code.
 
-    Uses `asyncio.run` when no event loop is running in this thread; otherwise runs it on a
-    private thread (with a copy of the current context, so the task context is visible).
+    With no event loop running in this thread it runs on the SDK's shared background loop
+    (`flyte_models.run_sync`, which copies the caller's context): a third of the cost of a fresh
+    `asyncio.run` per call, and loop-bound clients (signed-URL sessions) are reused across calls.
+    Called from inside a running loop, where blocking on that loop could deadlock, it runs on a
+    private thread with a copy of the current context, so the task context stays visible.
     """
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)
+        from flyte_models import run_sync as run_on_sdk_loop
+
+        return run_on_sdk_loop(coro)
     ctx = contextvars.copy_context()
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="flyte_types") as pool:
         return pool.submit(ctx.run, asyncio.run, coro).result()
