@@ -75,6 +75,10 @@ def test_run_follow_prints_phases_and_outputs(flyte_cmd: Callable, remote_dir: P
     assert "a0 (hello.main): SUCCEEDED" in r.out
     assert "(hello.square): SUCCEEDED" in r.out
     assert f"Run {run} SUCCEEDED" in r.out
+    lines = r.out.splitlines()
+    root_done = lines.index("a0 (hello.main): SUCCEEDED")
+    child_done = [i for i, line in enumerate(lines) if line.endswith("): SUCCEEDED")]
+    assert max(child_done) == root_done, "a child's final phase was printed after the run's"
     assert "o0: [0, 1, 4]" in r.out and "o1: HELLO! CLI!" in r.out
 
     # get run / action / logs on it

@@ -14,6 +14,7 @@ import click
 from flyte_cli._output import console, phase_name, print_outputs
 
 _POLL_SECONDS = 0.5
+_ROOT = "a0"
 
 
 def _actions(run_name: str) -> list[Any]:
@@ -66,11 +67,17 @@ def follow(run: Any, interactive: bool) -> int:
     else:
         while True:
             run.sync()
+            changed = []
             for a in _actions(run.name):
                 ph = phase_name(a.phase)
                 if seen.get(a.name) != ph:
                     seen[a.name] = ph
-                    click.echo(f"{a.name} ({a.task_name or ''}): {ph}")
+                    changed.append((a, ph))
+            # A parent ends after its children: within one poll, print the children's changes
+            # first, so the root's final phase is the last action line and never precedes them.
+            changed.sort(key=lambda c: c[0].name == _ROOT)
+            for a, ph in changed:
+                click.echo(f"{a.name} ({a.task_name or ''}): {ph}")
             if run.done():
                 break
             time.sleep(_POLL_SECONDS)
