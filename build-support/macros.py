@@ -5,10 +5,16 @@
 FLYTE_VERSION = "1!0+dev"  # dev sentinel on main; the release job rewrites it from the v<semver> tag
 
 
+_TYPE_STUBS = ("types-PyYAML", "types-croniter")
+
+
 def flyte_library(name, description, entry_points=None, extra_deps=(), extras=None, has_code=True, **kwargs):
     """Declare the wheel and sdist of one libs/<name> directory (this BUILD sits at the lib root)."""
     pkg = name.replace("-", "_")
     deps = [f"libs/{name}/src/{pkg}"] if has_code else []
+    # Type-stub packages are inferred next to the modules they type (for mypy); a wheel must not
+    # require them at install time.
+    deps += [f"!!//3rdparty/python:reqs#{stub}" for stub in _TYPE_STUBS]
     python_distribution(
         name="dist",
         dependencies=[*deps, *extra_deps],

@@ -107,6 +107,9 @@ def static_checks(wheels: dict[str, Wheel], version: str) -> list[str]:
         for req, spec in whl.hard_requirements().items():
             if req in expected and spec != f"=={version}":
                 problems.append(f"{whl.path.name}: sibling pin {req}{spec!r} is not =={version}")
+        stubs = sorted(r for r in whl.hard_requirements() if r.startswith("types-"))
+        if stubs:
+            problems.append(f"{whl.path.name}: requires type-stub packages {stubs} at install")
         tops = whl.top_levels()
         allowed = LIBRARIES.get(name) or PLUGINS.get(name, set())
         if tops != allowed:
