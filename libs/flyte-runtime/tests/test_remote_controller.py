@@ -218,39 +218,6 @@ def test_configuration_from_the_environment() -> None:
     assert (c.endpoint, c.insecure, c.use_actions) == (None, False, False)
 
 
-async def test_remote_objects_in_a_task_authenticate_like_its_calls(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
-) -> None:
-    """`flyte.remote` used by task code inside a0 (e.g. `Task.get`) gets the same credentials as
-    the controller's own calls: here the API key a0 finds in its environment."""
-    import base64
-
-    from flyte_client.remote import _client
-    from flyte_runtime._remote_controller import EAGER_API_KEY_ENV, configure_remote_objects
-
-    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.flyte/config.yaml from the machine
-    monkeypatch.chdir(tmp_path)
-    key = base64.b64encode(b"plane.example.com:443:task-client:s3cret:org1").decode()
-    monkeypatch.setenv(EAGER_API_KEY_ENV, key)
-    _client.reset()
-    try:
-        configure_remote_objects(
-            "dns:///plane.example.com:443",
-            insecure=False,
-            environ={
-                "FLYTE_INTERNAL_EXECUTION_PROJECT": "p",
-                "FLYTE_INTERNAL_EXECUTION_DOMAIN": "d",
-            },
-        )
-        clients = _client._clients()
-        assert clients.authenticator is not None  # a plain channel would carry no credentials
-        assert _client._clients() is clients  # one per event loop
-        assert _client._scope() == ("", "p", "d")
-        await clients.close()
-    finally:
-        _client.reset()
-
-
 async def test_a_call_without_an_endpoint_names_the_variable() -> None:
     controller = RemoteController(None)
     with (

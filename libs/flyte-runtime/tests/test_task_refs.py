@@ -20,14 +20,12 @@ from flyteidl2.task import common_pb2, task_definition_pb2
 import flyte
 import flyte.errors
 from flyte_client.remote import TaskDetails
-from flyte_client.remote import _client as remote_client
 from flyte_models import ActionID, RawDataPath, TaskContext, use_task_context
 from flyte_models import errors as ferr
 from flyte_runtime._remote_controller import (
     RemoteController,
     RemoteControllerUnavailableError,
     RemoteTaskCallHandler,
-    configure_remote_objects,
 )
 from flyte_runtime._state import _RUN, RunOptions, RunState
 
@@ -147,43 +145,6 @@ async def test_a_deployed_task_called_inside_a_trace_is_refused() -> None:
     ):
         await traced()
     assert controller._clients is None
-
-
-@pytest.fixture
-def clean_remote_config() -> Iterator[None]:
-    remote_client.reset()
-    try:
-        yield
-    finally:
-        remote_client.reset()
-
-
-def test_flyte_remote_in_a0_points_at_the_control_plane(clean_remote_config: None) -> None:
-    configure_remote_objects(
-        "dns:///10.0.0.1:8090",
-        insecure=True,
-        environ={
-            "FLYTE_INTERNAL_EXECUTION_PROJECT": "proj",
-            "FLYTE_INTERNAL_EXECUTION_DOMAIN": "dev",
-            "_U_ORG_NAME": "acme",
-        },
-    )
-    cfg = remote_client.current_config()
-    assert (cfg.endpoint, cfg.insecure, cfg.org, cfg.project, cfg.domain) == (
-        "dns:///10.0.0.1:8090",
-        True,
-        "acme",
-        "proj",
-        "dev",
-    )
-    assert remote_client._scope() == ("acme", "proj", "dev")
-
-
-def test_a_configuration_the_task_made_is_kept(clean_remote_config: None) -> None:
-    remote_client.configure("dns:///mine:1", insecure=False, project="mine")
-    configure_remote_objects("dns:///10.0.0.1:8090", insecure=True, environ={})
-    cfg = remote_client.current_config()
-    assert (cfg.endpoint, cfg.project) == ("dns:///mine:1", "mine")
 
 
 # ---------------------------------------------------------------------------------------------

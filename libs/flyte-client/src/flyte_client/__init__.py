@@ -11,6 +11,10 @@ async def main():
     ...
 ```
 
+Inside a task a backend started, `flyte_client.create_in_cluster_client_set()` connects to the
+control plane the backend names (`_U_EP_OVERRIDE`, ...), and `flyte_client.remote` does so by itself
+when nothing else is configured.
+
 `import flyte_client` is cheap: grpc, PyYAML and keyring are imported on first use.
 """
 
@@ -36,6 +40,11 @@ if TYPE_CHECKING:
         resolve_config_path,
         set_if_exists,
     )
+    from flyte_client._incluster import (
+        InClusterEnv,
+        create_in_cluster_client_set,
+        in_cluster_platform,
+    )
     from flyte_client._session import (
         create_client_set,
         current_config,
@@ -54,6 +63,7 @@ __all__ = [
     "ConfigFile",
     "Credentials",
     "ImageConfig",
+    "InClusterEnv",
     "LocalConfig",
     "OAuthEndpoints",
     "PlatformConfig",
@@ -62,10 +72,12 @@ __all__ = [
     "__version__",
     "auto",
     "create_client_set",
+    "create_in_cluster_client_set",
     "current_config",
     "decode_api_key",
     "get_client",
     "get_config_file",
+    "in_cluster_platform",
     "init_session",
     "is_initialized",
     "normalize_endpoint",
@@ -99,6 +111,9 @@ _LAZY: dict[str, str] = {
     "init_session": "flyte_client._session",
     "is_initialized": "flyte_client._session",
     "reset_session": "flyte_client._session",
+    "InClusterEnv": "flyte_client._incluster",
+    "create_in_cluster_client_set": "flyte_client._incluster",
+    "in_cluster_platform": "flyte_client._incluster",
     "ConfigError": "flyte_client.errors",
     "translate_rpc_error": "flyte_client.errors",
 }

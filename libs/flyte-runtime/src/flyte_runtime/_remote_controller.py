@@ -22,7 +22,8 @@ child action of the running action (PROTOCOL.md sections 3.3 to 3.5):
 
 A deployed task called from the task (`await flyte.remote.Task.get("env.t", ...)(x=1)`) is
 enqueued the same way, with the deployed task's identifier and fetched `TaskSpec`
-(`submit_task_ref`); `flyte.remote` inside `a0` is pointed at the same control plane. A
+(`submit_task_ref`); `flyte.remote` used by the task finds the same control plane by itself, on
+its first call (`flyte_client._incluster`), so starting `a0` imports nothing for it. A
 `@flyte.trace` function called from the task runs in the task's process and is recorded as a
 trace child action (`run_trace`), so a retried parent replays it instead of running it again.
 
@@ -32,7 +33,8 @@ identical calls, and the group, computed the way the reference SDK computes them
 of the parent that is retried finds the children its earlier attempt started instead of running
 them again.
 
-Connection: `_U_EP_OVERRIDE` (e.g. `dns:///127.0.0.1:8090`) and `_U_INSECURE`.
+Connection: `_U_EP_OVERRIDE` (e.g. `dns:///127.0.0.1:8090`) and `_U_INSECURE`; the client set,
+with the task's authentication, is `flyte_client.create_in_cluster_client_set`.
 """
 
 from __future__ import annotations
@@ -63,7 +65,6 @@ __all__ = [
     "RemoteControllerUnavailableError",
     "RemoteTaskCallHandler",
     "cache_key_hash",
-    "configure_remote_objects",
     "error_to_exception",
     "inputs_hash",
     "task_identity_hash",
@@ -74,7 +75,6 @@ logger = logging.getLogger("flyte_runtime")
 ENDPOINT_ENV = "_U_EP_OVERRIDE"
 INSECURE_ENV = "_U_INSECURE"
 USE_ACTIONS_ENV = "_U_USE_ACTIONS"
-EAGER_API_KEY_ENV = "_UNION_EAGER_API_KEY"
 PARENT_CONCURRENCY_ENV = "_F_P_CNC"
 """Most child calls one parent action has in flight at once (default 1000)."""
 
@@ -608,22 +608,24 @@ class RemoteController:
 
     Args:
         endpoint: The control plane (`dns:///host:port`, `host:port`, `http(s)://...`).
-        insecure: Plain-text HTTP/2 instead of TLS.
+        insecure: Plain-text HTTP/2 instead of TLS; None: as the backend's environment says
+            (`_U_INSECURE`, see `flyte_client.InClusterEnv`), decided on first use.
         use_actions: Use ActionsService instead of QueueService + StateService.
         client_factory: Builds the `flyte_client.ClientSet` (tests); by default
-            `ClientSet.for_endpoint(endpoint, insecure=insecure)` on first use.
+            `flyte_client.create_in_cluster_client_set` on first use.
     """
 
     def __init__(
         self,
         endpoint: str | None,
         *,
-        insecure: bool = False,
+        insecure: bool | None = False,
         use_actions: bool = False,
         client_factory: Callable[[], ClientSet] | None = None,
     ) -> None:
         self.endpoint = endpoint
-        self.insecure = insecure
+        self._insecure = insecure
+        self._environ: Any = None  # where `insecure=None` is looked up (os.environ by default)
         self.use_actions = use_actions
         self._client_factory = client_factory
         self._clients: ClientSet | None = None
@@ -637,32 +639,54 @@ class RemoteController:
 
     @classmethod
     def from_env(cls, environ: Any = None) -> RemoteController:
-        """Build the controller the backend configured through `_U_*` environment variables."""
+        """Build the controller the backend configured through `_U_*` environment variables.
+
+        Only the endpoint and `_U_USE_ACTIONS` are read here (`a0` imports no client module at
+        start-up); the TLS setting and credentials are read by `flyte_client._incluster` on the
+        first nested call.
+        """
         env = os.environ if environ is None else environ
         truthy = ("1", "true", "yes", "on")
-        return cls(
-            env.get(ENDPOINT_ENV) or None,
-            insecure=str(env.get(INSECURE_ENV, "")).strip().lower() in truthy,
+        controller = cls(
+            (env.get(ENDPOINT_ENV) or "").strip() or None,
+            insecure=None,
             use_actions=str(env.get(USE_ACTIONS_ENV, "")).strip().lower() in truthy,
         )
+        controller._environ = environ
+        return controller
+
+    @property
+    def insecure(self) -> bool:
+        """Whether the control plane is reached over plain-text HTTP/2."""
+        if self._insecure is None:
+            if not self.endpoint:
+                return False
+            from flyte_client import InClusterEnv
+
+            backend = InClusterEnv.read(self._environ)
+            self._insecure = backend.insecure if backend else False
+        return self._insecure
 
     # -- connections -----------------------------------------------------------------------------
 
     def clients(self) -> ClientSet:
         """The client set, created on first use (this is when grpc is imported).
 
-        Authentication comes from the environment the backend gives the task, as for the
-        reference SDK: `FLYTE_AUTH_PROXY_COMMAND` (a `proxy-authorization` token command),
-        `_UNION_EAGER_API_KEY` / `FLYTE_API_KEY` (an API key), or the other `FLYTE_*` settings
-        `flyte_client.PlatformConfig.auto()` reads; the endpoint and TLS setting are always
-        `_U_EP_OVERRIDE` / `_U_INSECURE`. Calls carry request ids and retry transient failures.
+        Authentication comes from the environment the backend gives the task
+        (`flyte_client.in_cluster_platform`): `_UNION_EAGER_API_KEY` /
+        `EAGER_API_KEY` (an API key), `FLYTE_AUTH_PROXY_COMMAND` (a
+        `proxy-authorization` token command), or the other `FLYTE_*` settings
+        `flyte_client.PlatformConfig.auto()` reads; the endpoint and TLS setting are the
+        controller's. Calls carry request ids and retry transient failures.
         """
         if self._clients is None:
             if self._client_factory is not None:
                 self._clients = self._client_factory()
             else:
+                from flyte_client import create_in_cluster_client_set
+
                 assert self.endpoint is not None
-                self._clients = in_task_client_set(self.endpoint, insecure=self.insecure)
+                self._clients = create_in_cluster_client_set(self.endpoint, insecure=self.insecure)
         return self._clients
 
     @staticmethod
@@ -1268,8 +1292,6 @@ class RemoteTaskCallHandler:
     def __init__(self, controller: RemoteController, loop: asyncio.AbstractEventLoop) -> None:
         self.controller = controller
         self.loop = loop
-        if controller.endpoint:
-            configure_remote_objects(controller.endpoint, insecure=controller.insecure)
 
     def is_active(self) -> bool:
         from flyte_models import current_task_context
@@ -1302,63 +1324,3 @@ class RemoteTaskCallHandler:
 
         future = on_loop(self.loop, lambda: self.controller.submit_task_ref(task, kwargs))
         return await asyncio.wrap_future(future)
-
-
-def in_task_client_set(endpoint: str, *, insecure: bool) -> ClientSet:
-    """A ClientSet to the control plane that started `a0`, authenticated from the task's
-    environment (`_UNION_EAGER_API_KEY`, the client config's command, client credentials or
-    proxy command); an interactive login (PKCE, device flow) is never started inside a task.
-
-    Args:
-        endpoint: The control plane (`_U_EP_OVERRIDE`).
-        insecure: Plain-text HTTP/2 (`_U_INSECURE`).
-    """
-    import dataclasses
-
-    from flyte_client import PlatformConfig, create_client_set
-
-    try:
-        base = PlatformConfig.auto()
-    except Exception as e:  # a broken config file must not stop the task's calls
-        logger.warning("ignoring the Flyte client configuration: %s", e)
-        base = PlatformConfig()
-    api_key = os.environ.get(EAGER_API_KEY_ENV) or base.api_key
-    mode = base.auth_mode
-    if not (api_key or base.command or base.client_credentials_secret) and mode in (
-        "Pkce",
-        "DeviceFlow",
-    ):
-        mode = "Passthrough"  # a task cannot run an interactive login
-    platform = dataclasses.replace(
-        base, endpoint=endpoint, insecure=insecure, api_key=api_key, auth_mode=mode
-    )
-    return create_client_set(platform)
-
-
-def configure_remote_objects(endpoint: str, *, insecure: bool, environ: Any = None) -> None:
-    """Point `flyte.remote` (used by the task's own code, e.g. `Task.get(...)`) at the control
-    plane that started `a0`, with the run's org, project and domain as defaults.
-
-    Nothing is connected here (the channel is made on first use), and a configuration the task
-    made itself (`flyte.init(...)`) is kept. Only `flyte_client.remote._client` is imported.
-
-    Args:
-        endpoint: The control plane (`_U_EP_OVERRIDE`).
-        insecure: Plain-text HTTP/2 (`_U_INSECURE`).
-        environ: The environment to read the defaults from (`os.environ` by default).
-    """
-    from flyte_client.remote import _client
-
-    # `current_config()` would import the session module (~13 ms) to look for a session; a
-    # session, if any, was initialised by the task itself and wins over this configuration anyway.
-    if _client._CONFIG.endpoint:
-        return
-    env = os.environ if environ is None else environ
-    _client.configure(
-        endpoint,
-        insecure=insecure,
-        org=env.get("_U_ORG_NAME") or None,
-        project=env.get("FLYTE_INTERNAL_EXECUTION_PROJECT") or None,
-        domain=env.get("FLYTE_INTERNAL_EXECUTION_DOMAIN") or None,
-        client_factory=lambda: in_task_client_set(endpoint, insecure=insecure),
-    )

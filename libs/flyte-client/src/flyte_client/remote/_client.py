@@ -1,8 +1,11 @@
 """How the remote objects reach the control plane: one `ClientSet` per event loop, and defaults.
 
-Everything in `flyte_client.remote` goes through `_clients()` and `_scope()`, so the session API
-(`flyte_client.get_client()` / `init_session(...)`) plugs in at one place: when the package
-offers `get_client`, it is used; otherwise the endpoint given to `configure(...)` is.
+Everything in `flyte_client.remote` goes through `_clients()` and `_scope()`. The control plane
+is, in this order: the `flyte_client` session (`init_session(...)`, which `flyte.init(endpoint=...)`
+opens), the endpoint given to `configure(...)`, and, inside a task a backend started, the control
+plane the backend names in the environment (`_U_EP_OVERRIDE`, see `flyte_client._incluster`),
+with the run's org, project and domain as defaults. The last is looked up on the first call, so
+starting a task costs nothing for it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from flyte_models import errors as ferr
 
 if TYPE_CHECKING:
     from flyte_client._clientset import ClientSet
+    from flyte_client._incluster import InClusterEnv
 
 __all__ = ["RemoteConfig", "configure", "console_url", "current_config", "reset"]
 
@@ -40,6 +44,8 @@ _FACTORY: Callable[[], ClientSet] | None = None
 _BY_LOOP: weakref.WeakKeyDictionary[
     asyncio.AbstractEventLoop, ClientSet
 ] = weakref.WeakKeyDictionary()
+# The task environment `_BY_LOOP`'s client sets were made from (None: from `_CONFIG`).
+_BY_LOOP_SOURCE: InClusterEnv | None = None
 
 
 def configure(
@@ -64,8 +70,9 @@ def configure(
         client_factory: Makes the ClientSet of each event loop (e.g. with the auth a task
             inherits from its environment); a plain channel to `endpoint` when None.
     """
-    global _FACTORY
+    global _FACTORY, _BY_LOOP_SOURCE
     _FACTORY = client_factory
+    _BY_LOOP_SOURCE = None
     _CONFIG.endpoint = endpoint
     _CONFIG.insecure = insecure
     _CONFIG.org = org or ""
@@ -81,11 +88,32 @@ def reset() -> None:
 
 
 def current_config() -> RemoteConfig:
-    """The configuration in effect (a copy): `configure(...)`'s, else the session's."""
+    """The configuration in effect (a copy): `configure(...)`'s, else the session's, else the
+    control plane of the task this process runs (`_in_cluster()`)."""
     if _CONFIG.endpoint:
         return RemoteConfig(**vars(_CONFIG))
     session = _session_config()
-    return session if session is not None else RemoteConfig(**vars(_CONFIG))
+    if session is not None:
+        return session
+    task_env = _in_cluster()
+    if task_env is not None:
+        return RemoteConfig(
+            endpoint=task_env.endpoint,
+            insecure=task_env.insecure,
+            org=task_env.org,
+            project=task_env.project,
+            domain=task_env.domain,
+        )
+    return RemoteConfig(**vars(_CONFIG))
+
+
+def _in_cluster() -> InClusterEnv | None:
+    """The control plane the backend named for the task this process runs, or None."""
+    if not os.environ.get("_U_EP_OVERRIDE"):  # outside a task: skip the import
+        return None
+    from flyte_client._incluster import InClusterEnv
+
+    return InClusterEnv.read()
 
 
 def _session_initialized() -> bool:
@@ -122,30 +150,44 @@ _CHANNEL_OPTIONS = (
 
 def _clients() -> ClientSet:
     """The ClientSet for the running event loop: the `flyte_client` session's (auth, TLS,
-    retries) when one is initialised, else a plain channel to the `configure(...)` endpoint.
+    retries) when one is initialised, else a plain channel to the `configure(...)` endpoint,
+    else, inside a task, one to the control plane that started it (with the task's auth).
 
     Raises:
         InitializationError: If no control plane is configured.
     """
+    global _BY_LOOP_SOURCE
     if _session_initialized():
         from flyte_client._session import get_client
 
         return get_client()
-    if not _CONFIG.endpoint:
+    task_env = None if _CONFIG.endpoint else _in_cluster()
+    if not _CONFIG.endpoint and task_env is None:
         raise ferr.InitializationError(
             "ClientNotInitialized",
             "user",
             "No control plane is configured: call flyte.init(endpoint=...) (or "
-            "flyte.init_from_config(...)) before using flyte.remote.",
+            "flyte.init_from_config(...)) before using flyte.remote. (Inside a task, the "
+            "backend names its control plane in _U_EP_OVERRIDE; it is not set here.)",
         )
     loop = asyncio.get_running_loop()
+    if task_env != _BY_LOOP_SOURCE:  # made from another configuration
+        _BY_LOOP.clear()
+        _BY_LOOP_SOURCE = task_env
     clients = _BY_LOOP.get(loop)
     if clients is None:
-        if _FACTORY is not None:
+        if task_env is not None:
+            from flyte_client._incluster import create_in_cluster_client_set
+
+            clients = create_in_cluster_client_set(
+                task_env.endpoint, insecure=task_env.insecure, options=_CHANNEL_OPTIONS
+            )
+        elif _FACTORY is not None:
             clients = _FACTORY()
         else:
             from flyte_client._clientset import ClientSet
 
+            assert _CONFIG.endpoint is not None
             clients = ClientSet.for_endpoint(
                 _CONFIG.endpoint, insecure=_CONFIG.insecure, options=_CHANNEL_OPTIONS
             )
