@@ -42,6 +42,23 @@ async def fail(x: int) -> int:
 """
 
 
+CACHED = """
+import flyte
+
+env = flyte.TaskEnvironment(name="cached")
+
+
+@env.task(cache="auto")
+async def double(x: int) -> int:
+    return 2 * x
+
+
+@env.task
+async def twice(x: int) -> int:
+    return await double(x) + await double(x)
+"""
+
+
 def _hello(d: Path) -> None:
     (d / "hello.py").write_text((EXAMPLES / "hello.py").read_text())
 
@@ -357,3 +374,15 @@ def test_auth_failure_is_one_line_and_the_written_config_authenticates(
         r = flyte_cmd("get", "project")
         assert r.code == 0, r
         assert "flytesnacks" in r.out
+
+
+def test_get_action_shows_cache_hits(flyte_cmd: Callable, remote_dir: Path) -> None:
+    (remote_dir / "cached.py").write_text(CACHED)
+    r = flyte_cmd("run", "--follow", "cached.py", "twice", "--x", "21")
+    assert r.code == 0 and "o0: 84" in r.out, r
+    r = flyte_cmd("-of", "table-simple", "get", "action", _run_name(r.out))
+    assert r.code == 0, r
+    header, *rows = (line.split("\t") for line in r.out.splitlines())
+    cache = header.index("cache")
+    statuses = sorted(row[cache] for row in rows if row[0] != "a0")
+    assert statuses == ["hit", "populated"], r.out

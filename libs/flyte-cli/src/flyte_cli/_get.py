@@ -44,6 +44,18 @@ def _pb(obj: Any) -> Any:
     return getattr(obj, "pb2", obj)
 
 
+def _cache_status(action: Any) -> str:
+    """`hit`, `populated`, `miss`, ... for a cacheable action; empty when caching is off."""
+    from flyteidl2.core import catalog_pb2
+
+    value = _pb(action).status.cache_status
+    if not value:  # CACHE_DISABLED
+        return ""
+    return (
+        catalog_pb2.CatalogCacheStatus.Name(value).removeprefix("CACHE_").lower().replace("_", " ")
+    )
+
+
 @click.group(context_settings=CONTEXT_SETTINGS)
 def get() -> None:
     """Show resources of a Flyte deployment (and the local config)."""
@@ -189,13 +201,14 @@ def get_action(
             a.parent_name or "",
             a.task_name or "",
             phase_name(a.phase),
+            _cache_status(a),
             fmt_time(a.start_time),
         )
         for a in actions
     ]
     print_table(
         f"Actions of {run_name}",
-        ["name", "parent", "task", "phase", "started"],
+        ["name", "parent", "task", "phase", "cache", "started"],
         rows,
         _fmt(ctx, output),
         [_pb(a) for a in actions],
