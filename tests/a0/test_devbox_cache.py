@@ -8,7 +8,6 @@ which is an input of the child: its cache entries are its own.
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 import pytest
 from flyteidl2.core import catalog_pb2
+from support.devbox_runs import our_devbox_config
 
 import flyte
 import flyte.remote
@@ -67,14 +67,7 @@ async def parent_pinned(log: str) -> int:
 
 
 def _config(state_dir: Path) -> DevboxConfig:
-    child_path = os.pathsep.join(os.path.abspath(p) for p in sys.path if p)
-    return DevboxConfig(
-        port=0,
-        state_dir=state_dir,
-        a0_command=(sys.executable, "-m", "flyte_runtime._entrypoint"),
-        env={"PYTHONPATH": child_path},
-        max_concurrent_actions=4,
-    )
+    return our_devbox_config(state_dir, max_concurrent_actions=4)
 
 
 @pytest.fixture(scope="module")
