@@ -319,6 +319,27 @@ async def test_trace_and_condition(devbox: Devbox, clients: tuple) -> None:  # t
     assert got["t1"].phase == P.ACTION_PHASE_SUCCEEDED
     assert got["t1"].output_uri == str(outputs_file)
     assert got["cond"].phase == P.ACTION_PHASE_PAUSED
+    # The reference's `flyte.remote.Condition.listall` filters on `action_type` (its number).
+    for kind, expected in (
+        (run_definition_pb2.ACTION_TYPE_CONDITION, {"cond"}),
+        (run_definition_pb2.ACTION_TYPE_TRACE, {"t1"}),
+        (run_definition_pb2.ACTION_TYPE_TASK, {"a0"}),
+    ):
+        listed = await runs.list_actions(
+            run_service_pb2.ListActionsRequest(
+                run_id=parent.run,
+                request=list_pb2.ListRequest(
+                    filters=[
+                        list_pb2.Filter(
+                            function=list_pb2.Filter.EQUAL,
+                            field="action_type",
+                            values=[str(int(kind))],
+                        )
+                    ]
+                ),
+            )
+        )
+        assert {a.id.name for a in listed.actions} == expected
     await runs.signal_event(
         run_service_pb2.SignalEventRequest(
             action_id=parent.child_id("cond"),

@@ -74,6 +74,62 @@ def test_build_env_precedence() -> None:
     assert env["PATH"].startswith("/venv/bin:")
 
 
+def _pod_spec(primary: str | None = "primary") -> object:
+    """A task spec whose target is a k8s pod (a task with a pod template)."""
+    from google.protobuf import json_format, struct_pb2
+
+    spec = task_spec(args=["a0", "--run", "{{.runName}}"])
+    tt = spec.task_template
+    container = tt.container
+    pod = {
+        "containers": [
+            {"name": "sidecar", "image": "busybox", "args": ["sleep", "9"]},
+            {
+                "name": primary or "primary",
+                "image": container.image,
+                "args": list(container.args),
+                "env": [{"name": kv.key, "value": kv.value} for kv in container.env]
+                + [{"name": "FROM_POD", "value": "yes"}],
+            },
+        ],
+        "terminationGracePeriodSeconds": 600,
+    }
+    tt.ClearField("container")
+    json_format.ParseDict(pod, tt.k8s_pod.pod_spec)
+    assert isinstance(tt.k8s_pod.pod_spec, struct_pb2.Struct)
+    if primary is not None:
+        tt.config["primary_container_name"] = primary
+    return spec
+
+
+def test_pod_task_runs_its_primary_container() -> None:
+    spec = _pod_spec("main")
+    argv = build_argv(
+        spec,  # type: ignore[arg-type]
+        values={"runname": "r1"},
+        a0_command=("/default/a0",),
+        per_image={},
+    )
+    assert argv == ["/default/a0", "--run", "r1"]
+    env = build_env(
+        base={},
+        devbox_env={},
+        spec=spec,  # type: ignore[arg-type]
+        run_spec=run_pb2.RunSpec(),
+        system={},
+        defaults={},
+        command=(),
+    )
+    assert env["FROM_POD"] == "yes" and env["FAKE_MODE"] == "square"
+
+
+def test_pod_task_without_its_primary_container_is_refused() -> None:
+    spec = _pod_spec("main")
+    spec.task_template.config["primary_container_name"] = "missing"  # type: ignore[attr-defined]
+    with pytest.raises(InvalidArgument, match="primary container 'missing'"):
+        build_argv(spec, values={}, a0_command=("a0",), per_image={})  # type: ignore[arg-type]
+
+
 def _f(field: str, fn: int, *values: str) -> list_pb2.Filter:
     return list_pb2.Filter(field=field, function=fn, values=list(values))  # type: ignore[arg-type]
 

@@ -114,6 +114,50 @@ def test_extra_files_must_be_under_the_root(tmp_path: Path) -> None:
         cb.build_tgz_bundle(tmp_path, "all", extra_files=[sys.executable])
 
 
+def test_environment_include_files_are_resolved_from_the_declaring_file(tmp_path: Path) -> None:
+    _tree(
+        tmp_path,
+        {
+            "app/envs.py": "",
+            "app/report_template.html": "<html/>",
+            "app/data/a.csv": "1",
+            "app/data/sub/b.csv": "2",
+            "app/conf/x.yaml": "k: v",
+            "app/conf/y.yaml": "k: w",
+            "shared/base.txt": "b",
+        },
+    )
+    base = types.SimpleNamespace(
+        name="base",
+        include=(str(tmp_path / "shared" / "base.txt"),),  # absolute
+        depends_on=[],
+        declaring_file=None,
+    )
+    env = types.SimpleNamespace(
+        name="reports",
+        include=("report_template.html", "data", "conf/*.yaml"),
+        depends_on=[base],
+        declaring_file=str(tmp_path / "app" / "envs.py"),
+    )
+    files = cb.env_include_files([env, env])
+    rel = sorted(str(f.relative_to(tmp_path)) for f in files)
+    assert rel == [
+        "app/conf/x.yaml",
+        "app/conf/y.yaml",
+        "app/data/a.csv",
+        "app/data/sub/b.csv",
+        "app/report_template.html",
+        "shared/base.txt",
+    ]
+    bundle = cb.build_tgz_bundle(tmp_path, "loaded_modules", modules=[], extra_files=files)
+    assert "app/report_template.html" in bundle.files
+    missing = types.SimpleNamespace(
+        name="bad", include=("nope.html",), depends_on=[], declaring_file=env.declaring_file
+    )
+    with pytest.raises(ValueError, match="'nope.html' of environment 'bad' matches no file"):
+        cb.env_include_files([missing])
+
+
 def test_pkl_bundle_round_trips(tmp_path: Path) -> None:
     bundle = cb.build_pkl_bundle({"answer": 42})
     assert bundle.kind == "pkl" and bundle.filename.endswith(".pkl.gz")

@@ -116,3 +116,18 @@ def test_errors(df: Any) -> None:
 def test_html() -> None:
     html = TypeEngine.to_html(pd.DataFrame({"a": [1]}), pd.DataFrame)
     assert "<table" in html
+
+
+def test_guess_interface_preserves_the_original_dataframe_class() -> None:
+    from flyte_models import NativeInterface
+    from flyte_types import guess_interface, translate_interface
+
+    typed = translate_interface(NativeInterface.from_types({}, {"o0": pd.DataFrame}))
+    assert guess_interface(typed).outputs["o0"] is DataFrame
+    kept = guess_interface(typed, preserve_original_types=True)
+    assert kept.outputs["o0"] is pd.DataFrame
+    # An untagged (or unknown-tagged) structured dataset stays a DataFrame reference.
+    untagged = translate_interface(NativeInterface.from_types({}, {"o0": DataFrame}))
+    assert guess_interface(untagged, preserve_original_types=True).outputs["o0"] is DataFrame
+    # The flag does not leak past the call.
+    assert guess_interface(typed).outputs["o0"] is DataFrame

@@ -115,7 +115,31 @@ def test_from_local_sync_to_explicit_remote_destination(
 def test_from_local_in_a_local_task_uses_absolute_path(
     local_file: Path, local_task: TaskContext
 ) -> None:
-    assert File.from_local_sync(local_file).path == str(local_file.absolute())
+    from flyte_models import use_task_context
+
+    with use_task_context(dataclasses.replace(local_task, mode="local")):
+        assert File.from_local_sync(local_file).path == str(local_file.absolute())
+
+
+def test_from_local_in_a_backend_task_copies_under_local_raw_data(
+    local_file: Path, local_task: TaskContext
+) -> None:
+    # A task run by a backend (mode "remote") whose blob store is a local disk, e.g. the
+    # devbox: its working directory is removed after the attempt, so the file is copied.
+    assert local_task.mode == "remote"
+    f = File.from_local_sync(local_file)
+    assert f.path.startswith(local_task.raw_data_path.path) and f.path.endswith("/data.txt")
+    assert Path(f.path).read_bytes() == local_file.read_bytes()
+    assert asyncio.run(File.from_local(local_file)).path.startswith(local_task.raw_data_path.path)
+    # Already under the raw data path: kept as is.
+    assert File.from_local_sync(f.path).path == f.path
+    # Directories too.
+    tree = local_file.parent / "tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "sub" / "x.txt").write_text("x")
+    copied = Dir.from_local_sync(tree)
+    assert copied.path.startswith(local_task.raw_data_path.path)
+    assert (Path(copied.path) / "sub" / "x.txt").read_text() == "x"
 
 
 def test_new_remote_write_read_and_hash(local_task: TaskContext) -> None:

@@ -67,18 +67,54 @@ def substitute(arg: str, values: Mapping[str, str]) -> str:
     return _PLACEHOLDER.sub(repl, arg)
 
 
-def container_args(spec: task_definition_pb2.TaskSpec) -> tuple[str, list[str]]:
-    """The image and the full argv (command + args) of a task's container."""
+@dataclasses.dataclass(frozen=True)
+class PrimaryContainer:
+    """What the devbox runs of a task: the image, command + args and env of its container."""
+
+    image: str
+    argv: list[str]
+    env: list[tuple[str, str]]
+
+
+def primary_container(spec: task_definition_pb2.TaskSpec) -> PrimaryContainer:
+    """The container a task runs in: its `container` target, or for a `k8s_pod` target (a task
+    with a pod template) the pod spec's primary container, named by the template's
+    `primary_container_name` config (the rest of the pod, sidecars included, is not run)."""
     tt = spec.task_template
-    if not tt.HasField("container"):
-        kind = tt.WhichOneof("target") or "no target"
+    kind = tt.WhichOneof("target")
+    if kind == "container":
+        c = tt.container
+        argv = [*c.command, *c.args]
+        image, env = c.image, [(kv.key, kv.value) for kv in c.env]
+    elif kind == "k8s_pod":
+        from google.protobuf import json_format
+
+        primary = tt.config.get("primary_container_name") or "primary"
+        pod = json_format.MessageToDict(tt.k8s_pod.pod_spec)
+        found = [c for c in pod.get("containers") or [] if c.get("name") == primary]
+        if not found:
+            raise InvalidArgument(
+                f"task {tt.id.name!r} has a k8s_pod target without its primary container "
+                f"{primary!r}; name it in the pod spec or set primary_container_name"
+            )
+        c = found[0]
+        argv = [str(a) for a in (c.get("command") or []) + (c.get("args") or [])]
+        image = str(c.get("image") or "")
+        env = [(str(e["name"]), str(e.get("value", ""))) for e in c.get("env") or [] if "name" in e]
+    else:
         raise InvalidArgument(
-            f"task {tt.id.name!r} has a {kind} target; the devbox runs only container tasks"
+            f"task {tt.id.name!r} has a {kind or 'no target'} target; the devbox runs only "
+            "container tasks (and pod tasks, through their primary container)"
         )
-    argv = [*tt.container.command, *tt.container.args]
     if not argv:
         raise InvalidArgument(f"task {tt.id.name!r} has an empty container command")
-    return tt.container.image, argv
+    return PrimaryContainer(image=image, argv=argv, env=env)
+
+
+def container_args(spec: task_definition_pb2.TaskSpec) -> tuple[str, list[str]]:
+    """The image and the full argv (command + args) of a task's (primary) container."""
+    c = primary_container(spec)
+    return c.image, list(c.argv)
 
 
 def select_a0(
@@ -140,10 +176,9 @@ def build_env(
     }
     env.update(defaults)
     env.update(devbox_env)
-    tt = spec.task_template
-    if tt.HasField("container"):
-        for kv in tt.container.env:
-            env[kv.key] = kv.value
+    if spec.task_template.WhichOneof("target") in ("container", "k8s_pod"):
+        for key, value in primary_container(spec).env:
+            env[key] = value
     for kv in run_spec.envs.values:
         env[kv.key] = kv.value
     env.update(system)

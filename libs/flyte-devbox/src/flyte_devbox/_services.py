@@ -55,6 +55,9 @@ from flyte_devbox._errors import AlreadyExists, FailedPrecondition, InvalidArgum
 from flyte_devbox._launch import container_args
 from flyte_devbox._process import read_log_lines
 from flyte_devbox._records import (
+    KIND_CONDITION,
+    KIND_TASK,
+    KIND_TRACE,
     ROOT_ACTION,
     ActionKey,
     ActionRecord,
@@ -502,7 +505,15 @@ _ACTION_FIELDS = (
     "parent_name",
     "group",
     "task_name",
+    "action_type",
 )
+
+# ActionRecord.kind -> flyteidl2.workflow.ActionType (the `action_type` filter of ListActions).
+_ACTION_TYPES = {
+    KIND_TASK: run_definition_pb2.ACTION_TYPE_TASK,
+    KIND_TRACE: run_definition_pb2.ACTION_TYPE_TRACE,
+    KIND_CONDITION: run_definition_pb2.ACTION_TYPE_CONDITION,
+}
 
 
 def _action_fields(a: ActionRecord) -> dict[str, Any]:
@@ -515,6 +526,7 @@ def _action_fields(a: ActionRecord) -> dict[str, Any]:
         "parent_name": a.parent,
         "group": a.group,
         "task_name": a.task_id[3],
+        "action_type": int(_ACTION_TYPES.get(a.kind, 0)),
     }
 
 
@@ -657,7 +669,10 @@ class DataProxyService(dataproxy_service_connect.DataProxyService):
 
 
 def _code_bundle(spec: task_definition_pb2.TaskSpec) -> str:
-    args = list(spec.task_template.container.args)
+    try:
+        args = container_args(spec)[1]
+    except InvalidArgument:
+        return ""
     for flag in ("--tgz", "--pkl"):
         if flag in args and args.index(flag) + 1 < len(args):
             return args[args.index(flag) + 1]

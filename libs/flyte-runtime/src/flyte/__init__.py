@@ -85,6 +85,8 @@ _LAZY: dict[str, tuple[str, str]] = {
         )
     },
     "deploy": ("flyte_runtime._deploy", "deploy"),
+    "new_condition": ("flyte_runtime._condition", "new_condition"),
+    "ConditionWebhook": ("flyte_runtime._condition", "ConditionWebhook"),
     "build": ("flyte_runtime._images", "build"),
     "build_images": ("flyte_runtime._images", "build_images"),
     **{
@@ -199,6 +201,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and Pants dependency i
     from flyte_runtime._compose import group as group
     from flyte_runtime._compose import map as map
     from flyte_runtime._compose import trace as trace
+    from flyte_runtime._condition import ConditionWebhook as ConditionWebhook
+    from flyte_runtime._condition import new_condition as new_condition
     from flyte_runtime._deploy import deploy as deploy
     from flyte_runtime._images import build as build
     from flyte_runtime._images import build_images as build_images

@@ -1,4 +1,4 @@
-"""The control-plane objects: `Run`, `Action`, `Task`, `Project`, `Trigger`, `Secret`, ...
+"""The control-plane objects: `Run`, `Action`, `Condition`, `Task`, `Project`, `Trigger`, `Secret`, ...
 
 They live in `flyte_client.remote`. A local run (`flyte.run` without a control plane) returns a
 `LocalRun`, which is also an instance of `flyte.remote.Run` for `isinstance` checks.
@@ -9,6 +9,7 @@ from flyte_client.remote import (
     ActionDetails,
     ActionInputs,
     ActionOutputs,
+    Condition,
     LazyEntity,
     PhaseTransitionInfo,
     Project,
@@ -34,6 +35,7 @@ __all__ = [
     "ActionDetails",
     "ActionInputs",
     "ActionOutputs",
+    "Condition",
     "LazyEntity",
     "PhaseTransitionInfo",
     "Project",

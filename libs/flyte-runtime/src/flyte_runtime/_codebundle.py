@@ -295,6 +295,48 @@ def _tar_bytes(root: Path, files: Sequence[Path]) -> tuple[bytes, tuple[str, ...
     return buf.getvalue(), tuple(names)
 
 
+def env_include_files(envs: Iterable[Any]) -> list[Path]:
+    """The files named by the `include` of `envs` and of the environments they depend on.
+
+    An entry is a file, a directory (every file under it) or a glob; a relative entry is
+    anchored at the directory of the file that created the environment.
+
+    Raises:
+        ValueError: For an entry that matches no file.
+    """
+    out: dict[Path, None] = {}
+    seen: set[int] = set()
+    stack = list(envs)
+    while stack:
+        env = stack.pop(0)
+        if env is None or id(env) in seen:
+            continue
+        seen.add(id(env))
+        stack.extend(getattr(env, "depends_on", None) or ())
+        entries = tuple(getattr(env, "include", None) or ())
+        if not entries:
+            continue
+        declaring = getattr(env, "declaring_file", None)
+        anchor = Path(declaring).parent if declaring else Path.cwd()
+        for entry in entries:
+            p = Path(entry).expanduser()
+            p = p if p.is_absolute() else anchor / p
+            if any(ch in entry for ch in "*?["):
+                matches = [m for m in sorted(p.parent.glob(p.name)) if m.is_file()]
+            elif p.is_dir():
+                matches = sorted(m for m in p.rglob("*") if m.is_file())
+            else:
+                matches = [p] if p.is_file() else []
+            if not matches:
+                raise ValueError(
+                    f"include entry {entry!r} of environment {getattr(env, 'name', '?')!r} "
+                    f"matches no file (looked for {str(p)!r})"
+                )
+            for m in matches:
+                out[m.resolve()] = None
+    return list(out)
+
+
 def build_tgz_bundle(
     root_dir: Path,
     copy_style: CopyStyle = "loaded_modules",

@@ -139,6 +139,40 @@ class LocalController:
 
     # -- calls from user code ----------------------------------------------------------------------
 
+    async def register_condition(self, condition: Any) -> None:
+        """A local run has no one to notify: a condition is only asked for when waited on."""
+        logger.debug("condition %r created", condition.name)
+
+    async def wait_for_condition(self, condition: Any) -> Any:
+        """Ask for the condition's value on the console (stdin); return it as its `data_type`.
+
+        Raises:
+            ConditionTimedoutError: If no answer comes within the condition's timeout.
+            ConditionFailedError: If the answer cannot be read as `data_type`, or stdin is closed.
+        """
+        from flyte_runtime._condition import parse_payload
+
+        kind = condition.data_type.__name__
+        question = f"[condition {condition.name!r}] {condition.prompt} ({kind}): "
+        loop = asyncio.get_running_loop()
+        answer = loop.run_in_executor(None, _read_answer, question)
+        try:
+            raw = await asyncio.wait_for(answer, timeout=condition.timeout_seconds)
+        except asyncio.TimeoutError:
+            raise ferr.ConditionTimedoutError(
+                f"Condition {condition.name!r} was not signalled within "
+                f"{condition.timeout_seconds} seconds."
+            ) from None
+        if raw is None:
+            raise ferr.ConditionFailedError(
+                f"Condition {condition.name!r}: no answer (stdin is closed); a local run asks "
+                "for condition values on the console"
+            )
+        try:
+            return parse_payload(raw, condition.data_type)
+        except ValueError as e:
+            raise ferr.ConditionFailedError(f"Condition {condition.name!r}: {e}") from None
+
     async def submit(
         self, task: TaskTemplate[Any, Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
@@ -426,3 +460,10 @@ class LocalController:
             return
         output_dir.mkdir(parents=True, exist_ok=True)
         (output_dir / "report.html").write_text(report.get_final_report(), encoding="utf-8")
+
+
+def _read_answer(question: str) -> str | None:
+    try:
+        return input(question)
+    except EOFError:
+        return None

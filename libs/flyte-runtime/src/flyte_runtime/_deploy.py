@@ -210,6 +210,7 @@ async def _deploy_plan(
         project=project,
         domain=domain,
         upload=not dryrun,
+        envs=list(plan.values()),
     )
     ver = version or bundle.computed_version
     image_cache = await _remote_run.image_cache_for(list(plan.values()), settings)

@@ -19,12 +19,13 @@ the endpoint and the fix.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import sys
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -290,19 +291,34 @@ async def prepare_code_bundle(
     domain: str,
     upload: bool = True,
     copy_bundle_to: Path | None = None,
+    envs: Iterable[Any] = (),
 ) -> CodeBundle:
     """Build (and upload) the code bundle; return it with its native URL and computed version.
 
-    `copy_style="none"` pickles `task` (which must then be given).
+    `copy_style="none"` pickles `task` (which must then be given). The files named by the
+    `include` of `envs` (by default the task's environment), and of the environments they
+    depend on, are bundled too.
     """
     from flyte_runtime import _codebundle
 
+    if not envs and task is not None and task.parent_env is not None:
+        envs = (task.parent_env(),)
+    extra = _codebundle.env_include_files(envs)
     if copy_style == "none":
         if task is None:
             raise ValueError("copy_style='none' (a pickled task) needs a task; deploy needs files")
+        if extra:
+            raise ValueError(
+                "Environment.include cannot be shipped with a pickled task (copy_style='none' "
+                "or an interactive session); run from a file or drop the include"
+            )
         local = _codebundle.build_pkl_bundle(task)
     else:
-        local = await asyncio.to_thread(_codebundle.build_tgz_bundle, settings.root_dir, copy_style)
+        local = await asyncio.to_thread(
+            functools.partial(
+                _codebundle.build_tgz_bundle, settings.root_dir, copy_style, extra_files=extra
+            )
+        )
     if copy_bundle_to is not None:
         local.write_to(Path(copy_bundle_to))
     if upload:
@@ -762,19 +778,38 @@ async def rerun_remote(
     inputs: dict[str, Any] | None = None,
     options: Any = None,
     ropts: RemoteOptions | None = None,
+    force_rerun_actions: Any = None,
 ) -> Any:
     """Run `action_name` of run `run_name` again as a new run: the same task spec and run
-    settings, the same inputs except those given in `inputs`."""
+    settings, the same inputs except those given in `inputs`.
+
+    The new run's `RunSpec.relation` points at `run_name` (RERUN; RECOVER with `recover`, which
+    asks the backend to reuse the source run's succeeded actions, except those named in
+    `force_rerun_actions`)."""
     from flyteidl2.common import identifier_pb2
+    from flyteidl2.common import run_pb2 as common_run_pb2
     from flyteidl2.dataproxy import dataproxy_service_pb2 as dp_pb2
     from flyteidl2.task import common_pb2
+    from flyteidl2.task import run_pb2 as task_run_pb2
     from flyteidl2.workflow import run_service_pb2
 
     import flyte_types
 
-    if recover:
-        raise NotImplementedError(
-            "flyte.rerun(recover=True) is not supported by this SDK yet; rerun without recover"
+    if force_rerun_actions and not recover:
+        raise ValueError("force_rerun_actions requires recover=True")
+    if recover and action_name != "a0":
+        raise ValueError(
+            f"recover=True cannot be combined with action_name={action_name!r}: recovery reuses "
+            "the source run's succeeded actions by name, and a run rooted at one action has a "
+            "different action tree; rerun that action without recover, or recover the whole run"
+        )
+    if recover and inputs:
+        logger.warning(
+            "Recovering %s with changed inputs %s: recovered actions keep the outputs they "
+            "produced from the original inputs; list the ones that must run again in "
+            "force_rerun_actions=[...]",
+            run_name,
+            sorted(inputs),
         )
     settings = _require_settings()
     project = (options.project if options else None) or settings.project
@@ -828,6 +863,23 @@ async def rerun_remote(
             literals[nl.name] = nl
     merged = common_pb2.Inputs(literals=list(literals.values()), context=data.inputs.context)
     run_spec = run_details.details.run_spec
+    # Provenance belongs to each run: point at the run rerun here, not at its own source.
+    for provenance in ("relation", "related_to", "recover"):
+        run_spec.ClearField(provenance)  # type: ignore[arg-type]
+    run_spec.relation.CopyFrom(
+        common_run_pb2.Relation(
+            related_to=action_id.run,
+            relation_type=(
+                common_run_pb2.RELATION_TYPE_RECOVER
+                if recover
+                else common_run_pb2.RELATION_TYPE_RERUN
+            ),
+        )
+    )
+    if recover and force_rerun_actions:
+        run_spec.recover.CopyFrom(
+            task_run_pb2.Recover(force_rerun_actions=list(force_rerun_actions))
+        )
     if options is not None:
         overrides = build_run_spec(options, ropts or RemoteOptions(), settings, None)
         env = {kv.key: kv.value for kv in run_spec.envs.values}

@@ -549,6 +549,7 @@ class Runner:
             inputs=inputs,
             options=self.options,
             ropts=self.remote,
+            force_rerun_actions=force_rerun_actions,
         )
 
     async def _run_local(
@@ -778,9 +779,11 @@ async def rerun(
     Args:
         run_name: The earlier run.
         action_name: Its action to rerun (`a0`, the whole run, by default).
-        recover: Not supported yet (raises NotImplementedError).
-        force_rerun_actions: Used with `recover` only.
-        allow_missing_source_outputs: Used with `recover` only.
+        recover: Reuse the earlier run's succeeded actions, running again only what failed or
+            never ran (the new run's `RunSpec.relation` is RECOVER; a backend without recovery,
+            such as the devbox, runs everything again). Only for the whole run (`a0`).
+        force_rerun_actions: With `recover`: actions that run again although they succeeded.
+        allow_missing_source_outputs: Accepted for compatibility.
         inputs: Inputs to change.
 
     Raises:
@@ -789,4 +792,10 @@ async def rerun(
     """
     from flyte_runtime import _remote_run
 
-    return await _remote_run.rerun_remote(run_name, action_name, recover=recover, inputs=inputs)
+    return await _remote_run.rerun_remote(
+        run_name,
+        action_name,
+        recover=recover,
+        inputs=inputs,
+        force_rerun_actions=force_rerun_actions,
+    )

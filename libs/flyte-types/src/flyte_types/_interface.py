@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 from flyteidl2.core import interface_pb2
@@ -23,6 +24,13 @@ __all__ = [
     "translate_default_inputs",
     "translate_interface",
 ]
+
+
+# Whether `guess_python_type` may return the original Python type a wire type is tagged with
+# (`LiteralType.structure.tag`) instead of the generic one; set by `guess_interface`.
+PRESERVE_ORIGINAL_TYPES: ContextVar[bool] = ContextVar(
+    "flyte_types_preserve_original_types", default=False
+)
 
 
 def _variable_map(types_: Mapping[str, Any]) -> interface_pb2.VariableMap:
@@ -94,6 +102,8 @@ async def translate_default_inputs(interface: Any) -> list[common_pb2.NamedParam
 def guess_interface(
     interface: interface_pb2.TypedInterface | None,
     default_inputs: Iterable[common_pb2.NamedParameter] | None = None,
+    *,
+    preserve_original_types: bool = False,
 ) -> Any:
     """Build a `flyte_models.NativeInterface` from a `TypedInterface`, guessing Python types.
 
@@ -103,6 +113,10 @@ def guess_interface(
     Args:
         interface: The typed interface (e.g. of a task fetched from the control plane).
         default_inputs: The task's default inputs.
+        preserve_original_types: Guess the original Python type where the wire type names it
+            (a dataframe typed `pandas.DataFrame` guesses `pandas.DataFrame`, not
+            `flyte.io.DataFrame`), as `flyte.with_runcontext(preserve_original_types=True)`
+            asks for a run's outputs.
 
     Returns:
         The native interface.
@@ -111,6 +125,19 @@ def guess_interface(
 
     if interface is None:
         return NativeInterface({}, {})
+    token = PRESERVE_ORIGINAL_TYPES.set(preserve_original_types)
+    try:
+        return _guess_interface(interface, default_inputs)
+    finally:
+        PRESERVE_ORIGINAL_TYPES.reset(token)
+
+
+def _guess_interface(
+    interface: interface_pb2.TypedInterface,
+    default_inputs: Iterable[common_pb2.NamedParameter] | None,
+) -> Any:
+    from flyte_models import NativeInterface
+
     defaults: dict[str, Literal] = {}
     for param in default_inputs or ():
         if param.parameter.HasField("default"):

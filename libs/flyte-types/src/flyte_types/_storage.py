@@ -59,6 +59,28 @@ def current_raw_data_path() -> Any:
     return getattr(tctx, "raw_data_path", None)
 
 
+def local_target(target: str, local_path: str) -> str | None:
+    """Where a local file/directory handed to `from_local` must be copied, given its random
+    `target` under a *local* raw data path; None to keep the local path as it is.
+
+    In a local run the task's working directory outlives it, so the path is kept. A task run by
+    a backend (`TaskContext.mode == "remote"`, e.g. on a devbox whose blob store is a local
+    disk) works in a scratch directory that is removed when the attempt ends, so the data is
+    copied under the raw data path unless it is there already.
+    """
+    from flyte_models import current_task_context
+
+    tctx = current_task_context()
+    if tctx is None or getattr(tctx, "mode", "local") != "remote":
+        return None
+    raw = current_raw_data_path()
+    root = os.path.abspath(strip_file_scheme(getattr(raw, "path", "") or ""))
+    here = os.path.abspath(strip_file_scheme(local_path))
+    if root and (here == root or here.startswith(root.rstrip(os.sep) + os.sep)):
+        return None
+    return target
+
+
 def _local_root() -> str:
     global _LOCAL_ROOT
     if _LOCAL_ROOT is None or not os.path.isdir(_LOCAL_ROOT):

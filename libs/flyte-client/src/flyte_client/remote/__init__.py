@@ -1,5 +1,5 @@
-"""The control-plane objects behind `flyte.remote`: runs, actions, tasks, projects, triggers,
-secrets.
+"""The control-plane objects behind `flyte.remote`: runs, actions, conditions, tasks, projects,
+triggers, secrets.
 
 Every method is callable from sync code and awaitable through its `.aio` twin
 (`Run.get("r1")` / `await Run.get.aio("r1")`); listings are iterators (async iterators through
@@ -16,6 +16,7 @@ __all__ = [
     "ActionDetails",
     "ActionInputs",
     "ActionOutputs",
+    "Condition",
     "LazyEntity",
     "PhaseTransitionInfo",
     "Project",
@@ -40,6 +41,7 @@ _LAZY: dict[str, str] = {
     "PhaseTransitionInfo": "_action",
     "ActionInputs": "_data",
     "ActionOutputs": "_data",
+    "Condition": "_condition",
     "Run": "_run",
     "RunDetails": "_run",
     "LazyEntity": "_task",

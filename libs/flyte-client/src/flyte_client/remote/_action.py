@@ -395,9 +395,13 @@ class ActionDetails(_ActionFields):
             return self._interface_override
         if self.pb2.HasField("task"):
             spec = self.pb2.task
-            return native_interface(spec.task_template.interface, spec.default_inputs)
+            return native_interface(
+                spec.task_template.interface, spec.default_inputs, self._preserve_original_types
+            )
         if self.pb2.HasField("trace"):
-            return native_interface(self.pb2.trace.interface)
+            return native_interface(
+                self.pb2.trace.interface, preserve_original_types=self._preserve_original_types
+            )
         return None
 
     async def _fetch_action_data(self) -> dataproxy_service_pb2.GetActionDataResponse:
@@ -492,6 +496,36 @@ class ActionDetails(_ActionFields):
             f"ActionDetails(run={self.run_name!r}, name={self.name!r}, task={self.task_name!r}, "
             f"phase={phase.value if phase else None!r}, attempts={self.attempts})"
         )
+
+
+async def fetch_report(action_id: identifier_pb2.ActionIdentifier, attempt: int) -> str:
+    """Download the HTML report of one attempt of an action through a signed link."""
+    import httpx
+    from flyteidl2.dataproxy import dataproxy_service_pb2
+
+    where = f"{_id_text(action_id)} (attempt {attempt})"
+    try:
+        resp = await _client._clients().dataproxy_service.CreateDownloadLink(
+            dataproxy_service_pb2.CreateDownloadLinkRequest(
+                artifact_type=dataproxy_service_pb2.ARTIFACT_TYPE_REPORT,
+                action_attempt_id=identifier_pb2.ActionAttemptIdentifier(
+                    action_id=action_id, attempt=attempt
+                ),
+            )
+        )
+    except Exception as exc:
+        if rpc_code(exc) == "NOT_FOUND":
+            raise RuntimeError(f"No report is available for {where}.") from exc
+        raise translate(exc, f"get the report link of {where}") from exc
+    urls = list(resp.pre_signed_urls.signed_url)
+    if not urls:
+        raise RuntimeError(f"No report is available for {where}.")
+    async with httpx.AsyncClient(timeout=120) as http:
+        got = await http.get(urls[0])
+    if got.status_code == 404:
+        raise RuntimeError(f"No report is available for {where}.")
+    got.raise_for_status()
+    return got.text
 
 
 def _failure(details: ActionDetails) -> Exception:
@@ -662,6 +696,18 @@ class Action(_ActionFields):
     async def inputs(self) -> ActionInputs:
         """The action's inputs (see `ActionDetails.inputs`)."""
         return await (await self.details()).inputs.aio()  # type: ignore[no-any-return]
+
+    @syncify
+    async def get_report(self, attempt: int | None = None) -> str:
+        """The HTML report of this action (`@env.task(report=True)`), of its latest attempt
+        unless `attempt` is given.
+
+        Raises:
+            RuntimeError: If the action has no report for that attempt.
+        """
+        if attempt is None:
+            attempt = (await self.details()).attempts
+        return await fetch_report(self.pb2.id, attempt)
 
     @syncify
     async def abort(self, reason: str = "Manually aborted from the SDK.") -> None:

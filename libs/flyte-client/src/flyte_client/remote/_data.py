@@ -88,13 +88,18 @@ class ActionInputs(UserDict):  # type: ignore[type-arg]
         return f"ActionInputs({dict(self.data)!r})"
 
 
-def native_interface(spec_interface: Any, default_inputs: Any = None) -> Any:
-    """A `NativeInterface` guessed from a `TypedInterface` (None when there is none)."""
+def native_interface(
+    spec_interface: Any, default_inputs: Any = None, preserve_original_types: bool = False
+) -> Any:
+    """A `NativeInterface` guessed from a `TypedInterface` (None when there is none); with
+    `preserve_original_types`, tagged types (e.g. `pandas.DataFrame`) guess their own class."""
     if spec_interface is None:
         return None
     import flyte_types
 
-    return flyte_types.guess_interface(spec_interface, default_inputs)
+    return flyte_types.guess_interface(
+        spec_interface, default_inputs, preserve_original_types=preserve_original_types
+    )
 
 
 async def decode_inputs(pb: common_pb2.Inputs, interface: Any) -> ActionInputs:

@@ -317,6 +317,36 @@ class Run(metaclass=_RunMeta):
             yield d
 
     @syncify
+    async def get_report(self, attempt: int | None = None) -> str:
+        """The HTML report of the run's root action (`Action.get_report` for another action),
+        of its latest attempt unless `attempt` is given.
+
+        Raises:
+            RuntimeError: If there is no report for that attempt.
+        """
+        return await self.action.get_report.aio(attempt=attempt)  # type: ignore[no-any-return]
+
+    @syncify
+    async def get_debug_url(self) -> str | None:
+        """The URL of the run's VS Code debugger (`flyte.with_runcontext(debug=True)`), once the
+        backend reports it ready; None if the run ends first or the backend has no debugger."""
+        if getattr(self, "_debug_url", None):
+            return self._debug_url  # type: ignore[has-type,no-any-return]
+        from flyteidl2.core.execution_pb2 import TaskLog
+
+        async for d in self.action.watch.aio():
+            for attempt in d.pb2.attempts:
+                for log in attempt.log_info:
+                    if log.ready and log.link_type == TaskLog.LinkType.IDE:
+                        self._debug_url: str | None = (
+                            log.uri if "://" in log.uri else _client.console_url(log.uri)
+                        )
+                        return self._debug_url
+            if d.done():
+                return None
+        return None
+
+    @syncify
     async def abort(self, reason: str = "Manually aborted from the SDK api.") -> None:
         """Abort the run and all its actions; a vanished run is ignored."""
         try:
@@ -337,6 +367,7 @@ class Run(metaclass=_RunMeta):
             self.action._absorb(self._details.action_details)
             self._follow()
         self._details._preserve_original_types = self._preserve_original_types
+        self._details.action_details._preserve_original_types = self._preserve_original_types
         if self._interface is not None:
             self._details.action_details._interface_override = self._interface
         return self._details

@@ -666,8 +666,18 @@ class DataFrameTransformerEngine(TypeTransformer[DataFrame]):
         return LiteralType(structured_dataset_type=sdt, structure=TypeStructure(tag=tag))
 
     def guess_python_type(self, literal_type: LiteralType) -> Any:
-        """`structured_dataset_type` reverses to `DataFrame`."""
+        """`structured_dataset_type` reverses to `DataFrame`; when original types are preserved
+        (`guess_interface(..., preserve_original_types=True)`), a type tagged with a dataframe
+        class that has a registered decoder (e.g. `pandas.DataFrame`) reverses to that class."""
         if literal_type.HasField("structured_dataset_type"):
+            from flyte_types._interface import PRESERVE_ORIGINAL_TYPES
+
+            tag = literal_type.structure.tag if literal_type.HasField("structure") else ""
+            if tag and PRESERVE_ORIGINAL_TYPES.get():
+                ensure_handlers()
+                for registered in self.DECODERS:
+                    if f"{registered.__module__}.{registered.__qualname__}" == tag:
+                        return registered
             return DataFrame
         raise ValueError(f"DataFrameTransformerEngine cannot reverse {literal_type}")
 

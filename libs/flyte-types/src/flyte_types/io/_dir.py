@@ -233,7 +233,10 @@ class Dir(BaseModel, Generic[T]):
         if raw is None:
             return None
         target: str = raw.get_random_remote_path(os.path.basename(os.path.normpath(local_path)))
-        return target if _storage.is_remote(target) else None
+        if not _storage.is_remote(target):
+            # Local raw data: keep the path, unless the task's working directory is scratch.
+            return _storage.local_target(target, local_path)
+        return target
 
     @classmethod
     async def from_local(

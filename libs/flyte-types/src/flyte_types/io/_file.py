@@ -245,7 +245,8 @@ class File(BaseModel, Generic[T]):
             return None  # local mode: keep the local path
         target: str = raw.get_random_remote_path(Path(local_path).name)
         if not _storage.is_remote(target):
-            return None  # local raw data: no copy needed
+            # Local raw data: keep the path, unless the task's working directory is scratch.
+            return _storage.local_target(target, local_path)
         return target
 
     @classmethod
