@@ -276,7 +276,7 @@ def test_top_level_help_and_version(flyte_cmd: Callable) -> None:
     r = flyte_cmd("--help")
     assert r.code == 0
     verbs = ("run", "deploy", "build", "get", "abort", "create", "delete", "update", "start")
-    for verb in (*verbs, "rerun", "whoami", "stop"):
+    for verb in (*verbs, "rerun", "whoami", "stop", "signal"):
         assert f"  {verb} " in r.out
     r = flyte_cmd("--version")
     assert r.code == 0 and r.out.startswith("flyte ")

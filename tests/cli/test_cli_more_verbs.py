@@ -4,10 +4,26 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+APPROVAL = """
+import flyte
+
+env = flyte.TaskEnvironment(name="approval")
+
+
+@env.task
+async def gate(n: int) -> str:
+    approve = await flyte.new_condition.aio("approve", prompt="Ship it?", data_type=bool)
+    ok = await approve.wait.aio()
+    count = await flyte.new_condition.aio("count", prompt="How many?", data_type=int)
+    count = await count.wait.aio()
+    return f"{ok}:{n + count}"
+"""
 
 
 def _run_name(out: str) -> str:
@@ -40,6 +56,46 @@ def test_rerun_repeats_a_run_with_its_inputs(flyte_cmd: Callable, remote_dir: Pa
     assert r.code == 2 and "need --recover" in r.err, r
     r = flyte_cmd("rerun", first, "-e", "NOEQUALS")
     assert r.code == 2 and "KEY=VALUE" in r.err, r
+
+
+def _paused_condition(flyte_cmd: Callable, run: str, name: str) -> str:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        r = flyte_cmd("-of", "json", "get", "action", run)
+        if r.code == 0:
+            for a in json.loads(r.out):
+                md = a.get("metadata", {})
+                paused = a["status"]["phase"] == "ACTION_PHASE_PAUSED"
+                if paused and md.get("condition", {}).get("name") == name:
+                    return str(a["id"]["name"])
+        time.sleep(0.3)
+    raise AssertionError(f"no paused condition {name!r} in run {run}")
+
+
+def test_signal_condition(flyte_cmd: Callable, remote_dir: Path) -> None:
+    (remote_dir / "approval.py").write_text(APPROVAL)
+    r = flyte_cmd("run", "approval.py", "gate", "--n", "3")
+    assert r.code == 0, r
+    run = _run_name(r.out)
+    action = _paused_condition(flyte_cmd, run, "approve")
+    r = flyte_cmd("signal", "condition", run, action, "maybe")
+    assert r.code == 2 and "is not a bool" in r.err, r
+    r = flyte_cmd("signal", "condition", run, "no-such-condition", "true")
+    assert r.code == 1 and action in r.err and "Traceback" not in r.err, r
+    r = flyte_cmd("signal", "condition", run, action, "yes")
+    assert r.code == 0 and "signalled: True" in r.out, r
+    r = flyte_cmd("signal", "condition", run, action, "yes")
+    assert r.code == 1 and "SUCCEEDED" in r.err, r  # already resolved
+    _paused_condition(flyte_cmd, run, "count")
+    r = flyte_cmd("signal", "condition", run, "count", "4")  # by the task's name for it
+    assert r.code == 0 and "signalled: 4" in r.out, r
+    r = flyte_cmd("-of", "json", "get", "io", run, "--outputs-only")
+    deadline = time.monotonic() + 60
+    while r.code != 0 or "o0" not in r.out:
+        assert time.monotonic() < deadline, r
+        time.sleep(0.3)
+        r = flyte_cmd("-of", "json", "get", "io", run, "--outputs-only")
+    assert json.loads(r.out) == {"outputs": {"o0": "True:7"}}, r
 
 
 def test_whoami(flyte_cmd: Callable, remote_dir: Path) -> None:

@@ -132,3 +132,93 @@ def test_a_controller_without_condition_support_is_reported() -> None:
             state._RUN.reset(token)
 
     asyncio.run(go())
+
+
+def _literal(**primitive: Any) -> Any:
+    from flyteidl2.core import literals_pb2
+
+    return literals_pb2.Literal(
+        scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(**primitive))
+    )
+
+
+def test_signalled_literals_become_the_condition_type() -> None:
+    from flyte_runtime._condition import payload_from_literal
+
+    assert payload_from_literal(_literal(boolean=True), bool) is True
+    assert payload_from_literal(_literal(integer=0), bool) is False
+    assert payload_from_literal(_literal(string_value="yes"), bool) is True
+    out = payload_from_literal(_literal(integer=7), int)
+    assert out == 7 and isinstance(out, int) and not isinstance(out, bool)
+    assert payload_from_literal(_literal(float_value=3.0), int) == 3
+    assert payload_from_literal(_literal(integer=2), float) == 2.0
+    assert payload_from_literal(_literal(float_value=1.5), float) == 1.5
+    assert payload_from_literal(_literal(string_value="hi"), str) == "hi"
+    assert payload_from_literal(_literal(integer=4), str) == "4"
+
+
+def test_a_literal_of_the_wrong_type_is_a_condition_failure() -> None:
+    from flyteidl2.core import literals_pb2
+
+    from flyte_runtime._condition import payload_from_literal
+
+    with pytest.raises(flyte.errors.ConditionFailedError, match="'n'.*expected a int.*2.5"):
+        payload_from_literal(_literal(float_value=2.5), int, "n")
+    with pytest.raises(flyte.errors.ConditionFailedError, match="not a bool"):
+        payload_from_literal(_literal(string_value="maybe"), bool, "ok")
+    with pytest.raises(flyte.errors.ConditionFailedError, match="not a bool, int, float or str"):
+        payload_from_literal(literals_pb2.Literal(), bool, "ok")
+
+
+def test_the_condition_action_carries_prompt_type_timeout_and_webhook() -> None:
+    from flyteidl2.core import types_pb2
+    from flyteidl2.workflow import run_definition_pb2
+
+    from flyte_runtime._condition import _Condition
+    from flyte_runtime._remote_controller import _condition_action
+
+    cond = _Condition(
+        name="deploy",
+        prompt="**Ship?**",
+        prompt_type="markdown",
+        data_type=int,
+        description="how many replicas",
+        timeout=timedelta(minutes=2),
+        webhook=flyte.ConditionWebhook(
+            url="https://hooks.example/x", payload={"cb": "{callback_uri}"}
+        ),
+    )
+    action = _condition_action(cond)
+    assert action.name == "deploy" and action.prompt == "**Ship?**"
+    assert action.description == "how many replicas"
+    assert action.type.simple == types_pb2.INTEGER
+    assert action.prompt_type == run_definition_pb2.CONDITION_PROMPT_TYPE_MARKDOWN
+    assert action.timeout.ToTimedelta() == timedelta(minutes=2)
+    assert action.webhook.url == "https://hooks.example/x"
+    assert dict(action.webhook.payload) == {"cb": "{callback_uri}"}
+    bare = _condition_action(_Condition(name="plain"))
+    assert not bare.HasField("timeout") and not bare.HasField("webhook")
+    assert bare.type.simple == types_pb2.BOOLEAN
+
+
+def test_ended_condition_actions_give_the_value_or_a_typed_error() -> None:
+    from flyteidl2.core import execution_pb2
+    from flyteidl2.workflow import state_service_pb2
+
+    from flyte_runtime._condition import _Condition
+    from flyte_runtime._remote_controller import _condition_result
+
+    def update(phase: int, **kw: Any) -> Any:
+        u = state_service_pb2.ActionUpdate(phase=phase, **kw)  # type: ignore[arg-type]
+        u.action_id.name = "c1"
+        return u
+
+    cond = _Condition(name="gate", data_type=int, timeout=5)
+    assert _condition_result(cond, update(5, value=_literal(integer=9))) == 9
+    with pytest.raises(flyte.errors.ConditionTimedoutError, match="'gate'.*timeout of 5 s"):
+        _condition_result(cond, update(8))
+    failed = update(6, error=execution_pb2.ExecutionError(message="boom"))
+    with pytest.raises(flyte.errors.ConditionFailedError, match="'gate'.*failed: boom"):
+        _condition_result(cond, failed)
+    with pytest.raises(flyte.errors.ActionAbortedError, match="'gate'.*aborted"):
+        _condition_result(cond, update(7))

@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "delete": ("flyte_cli._delete:delete", "Delete a secret or a trigger."),
     "update": ("flyte_cli._update:update", "Update a trigger (activate / deactivate)."),
     "rerun": ("flyte_cli._rerun:rerun", "Run an earlier run again (same code and inputs)."),
+    "signal": ("flyte_cli._signal:signal", "Signal a paused condition action."),
     "whoami": ("flyte_cli._whoami:whoami", "Show the user the control plane knows you as."),
     "start": ("flyte_cli._start:start", "Start local services (the devbox)."),
     "stop": ("flyte_cli._stop:stop", "Stop local services (the devbox)."),

@@ -85,6 +85,10 @@ _LAZY: dict[str, tuple[str, str]] = {
         )
     },
     "deploy": ("flyte_runtime._deploy", "deploy"),
+    **{
+        name: ("flyte_runtime._checkpoint", name)
+        for name in ("BaseCheckpoint", "Checkpoint", "latest_checkpoint")
+    },
     "new_condition": ("flyte_runtime._condition", "new_condition"),
     "ConditionWebhook": ("flyte_runtime._condition", "ConditionWebhook"),
     "build": ("flyte_runtime._images", "build"),
@@ -195,6 +199,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and Pants dependency i
     from flyte_models import TriggeredArtifact as TriggeredArtifact
     from flyte_models import TriggeredPartition as TriggeredPartition
     from flyte_models import TriggerTime as TriggerTime
+    from flyte_runtime._checkpoint import BaseCheckpoint as BaseCheckpoint
+    from flyte_runtime._checkpoint import Checkpoint as Checkpoint
+    from flyte_runtime._checkpoint import latest_checkpoint as latest_checkpoint
     from flyte_runtime._compose import ctx as ctx
     from flyte_runtime._compose import custom_context as custom_context
     from flyte_runtime._compose import get_custom_context as get_custom_context

@@ -16,15 +16,23 @@ The run's controller does the work, through two methods it may offer (looked up 
 * `wait_for_condition(condition) -> value`: called by `wait()`; returns the signalled value
   converted to `data_type`, raises `flyte.errors.ConditionTimedoutError` after `timeout`.
 
-On a control plane the condition is a *condition action* of the task (`ConditionAction`:
-name, prompt, prompt type, description, payload `LiteralType`, timeout, webhook); it stays
-PAUSED until `flyte.remote.Condition.signal(value)` (`SignalEvent`), and the waiting task gets
-the value in the action's update. A controller without these methods makes `wait()` raise a
+Both run on the run's event loop (a sync task's `wait()`, which runs on another loop or
+thread, is handed to it, like a sync task's task calls).
+
+On a control plane (the remote controller in `a0`) the condition is a *condition action* of
+the task (`ConditionAction`: name, prompt, prompt type, description, payload `LiteralType`,
+timeout, webhook), named deterministically so a retried task finds it again; it stays PAUSED
+until `flyte.remote.Condition.signal(value)` (`SignalEvent`), and the waiting task gets the
+value as a `Literal` in the action's update (`payload_from_literal`). A condition that times
+out raises `ConditionTimedoutError`, one that fails `ConditionFailedError`, one aborted
+`ActionAbortedError`. A controller without these methods makes `wait()` raise a
 `RuntimeSystemError` that says so.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
@@ -32,7 +40,13 @@ from typing import Any, Literal
 from flyte_models import current_task_context, syncify
 from flyte_models import errors as ferr
 
-__all__ = ["ConditionWebhook", "PromptType", "new_condition", "parse_payload"]
+__all__ = [
+    "ConditionWebhook",
+    "PromptType",
+    "new_condition",
+    "parse_payload",
+    "payload_from_literal",
+]
 
 PromptType = Literal["text", "markdown"]
 
@@ -69,6 +83,8 @@ class _Condition:
     timeout: timedelta | int | float | None = None
     webhook: ConditionWebhook | None = None
     _timeout_seconds: float | None = field(default=None, init=False, repr=False)
+    # Set by a controller that created the condition as an action: (action id, parent name).
+    _remote: Any = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -105,18 +121,20 @@ class _Condition:
         Raises:
             RuntimeError: Outside a task.
             flyte.errors.ConditionTimedoutError: If `timeout` passes first.
+            flyte.errors.ConditionFailedError: If the condition fails (or its value is not a
+                `data_type` value).
+            flyte.errors.ActionAbortedError: If the condition is aborted.
             flyte.errors.RuntimeSystemError: If the run's controller cannot wait on conditions.
         """
-        waiter = getattr(
-            _controller(f"wait on condition {self.name!r}"), "wait_for_condition", None
-        )
+        run = _run(f"wait on condition {self.name!r}")
+        waiter = getattr(run.controller, "wait_for_condition", None)
         if waiter is None:
             raise ferr.RuntimeSystemError(
                 "ConditionsNotSupported",
                 f"condition {self.name!r}: this run's controller cannot wait on conditions "
                 "(flyte.new_condition needs a runtime with condition support)",
             )
-        return await waiter(self)
+        return await _on_run_loop(run.loop, lambda: waiter(self))
 
 
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
@@ -149,13 +167,73 @@ def parse_payload(raw: str, data_type: type) -> Any:
     return raw
 
 
-def _controller(what: str) -> Any:
+def payload_from_literal(literal: Any, data_type: type, name: str = "") -> Any:
+    """The value of a signalled condition (a flyteidl2 `Literal`), as `data_type`.
+
+    A primitive of another kind is converted when that loses nothing (an integral float to
+    `int`, an `int` to `float`, `0`/`1` to `bool`); a string is read with `parse_payload`.
+
+    Raises:
+        flyte.errors.ConditionFailedError: If the literal is not a `data_type` value.
+    """
+    what = f"condition {name!r}" if name else "condition"
+    value: Any = None
+    kind = None
+    if literal.HasField("scalar") and literal.scalar.HasField("primitive"):
+        prim = literal.scalar.primitive
+        kind = prim.WhichOneof("value")
+        value = getattr(prim, kind) if kind else None
+    if kind is None:
+        raise ferr.ConditionFailedError(
+            f"{what}: the signalled value is not a bool, int, float or str literal: "
+            f"{str(literal).strip() or 'empty'}"
+        )
+    try:
+        if kind == "string_value":
+            return parse_payload(value, data_type)
+        if data_type is str:
+            return str(value)
+        if data_type is bool:
+            if kind == "boolean":
+                return bool(value)
+            if kind == "integer" and value in (0, 1):
+                return bool(value)
+        elif data_type is int:
+            if kind == "integer":
+                return int(value)
+            if kind == "float_value" and float(value).is_integer():
+                return int(value)
+        elif data_type is float and kind in ("integer", "float_value"):
+            return float(value)
+    except ValueError as e:
+        raise ferr.ConditionFailedError(f"{what}: {e}") from None
+    raise ferr.ConditionFailedError(
+        f"{what}: expected a {data_type.__name__} value, but it was signalled with "
+        f"{value!r} ({kind})"
+    )
+
+
+async def _on_run_loop(loop: asyncio.AbstractEventLoop, call: Callable[[], Awaitable[Any]]) -> Any:
+    """Await `call()` on the run's loop, where its controller keeps its streams (a sync task's
+    `syncify` runs this coroutine on another loop)."""
+    try:
+        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop or loop.is_closed() or not loop.is_running():
+        return await call()
+    from flyte_runtime._compose import on_loop
+
+    return await asyncio.wrap_future(on_loop(loop, call))
+
+
+def _run(what: str) -> Any:
     from flyte_runtime._state import current_run
 
     run = current_run()
     if current_task_context() is None or run is None:
         raise RuntimeError(f"Cannot {what} outside a task: conditions belong to a running task.")
-    return run.controller
+    return run
 
 
 @syncify
@@ -194,7 +272,8 @@ async def new_condition(
         webhook=webhook,
     )
     if current_task_context() is not None:
-        register = getattr(_controller("create a condition"), "register_condition", None)
+        run = _run("create a condition")
+        register = getattr(run.controller, "register_condition", None)
         if register is not None:
-            await register(condition)
+            await _on_run_loop(run.loop, lambda: register(condition))
     return condition

@@ -120,6 +120,27 @@ def _user_error(exc: BaseException) -> ferr.BaseRuntimeError:
     return ferr.RuntimeUserError(type(exc).__name__, str(exc))
 
 
+def _with_checkpoint(ctx: TaskContext, attempt: int) -> TaskContext:
+    """`ctx` for one attempt: its own checkpoint, and the previous attempt's to resume from.
+
+    The layout follows the control plane: `<action dir>/<attempt>/_flytecheckpoints`, so attempt
+    `n` reads `<action dir>/<n-1>/_flytecheckpoints` (missing when attempt `n-1` saved nothing).
+    """
+    from flyte_models import CheckpointPaths
+    from flyte_runtime._checkpoint import checkpoint_data
+
+    def at(n: int) -> str:
+        return f"{ctx.output_path.rstrip('/')}/{n}/_flytecheckpoints"
+
+    paths = CheckpointPaths(
+        prev_checkpoint_path=at(attempt - 1) if attempt > 1 else None,
+        checkpoint_path=at(attempt),
+    )
+    data = {k: v for k, v in (ctx.data or {}).items() if k != TaskContext.CHECKPOINT_DATA_KEY}
+    data.update(checkpoint_data(paths))
+    return dataclasses.replace(ctx, checkpoint_paths=paths, data=data)
+
+
 class LocalController:
     """Executes the actions of one local run.
 
@@ -386,10 +407,12 @@ class LocalController:
         strategy = retry_strategy_from_request(task.retries)
         timeout = timeout_from_request(task.timeout).get_max_runtime()
         attempts = strategy.count + 1
+        base = ctx
         for attempt in range(1, attempts + 1):
             if attempt > 1:
                 # A retry makes the same calls again: they get the same child action names.
-                ctx = ctx.replace(_call_counter=type(ctx._call_counter)())
+                base = base.replace(_call_counter=type(base._call_counter)())
+            ctx = _with_checkpoint(base, attempt)
             try:
                 return await self._execute_once(task, native, ctx, timeout)
             except ferr.NonRecoverableError:

@@ -254,6 +254,7 @@ def _context(
         run_base_dir=args.run_base_dir,
         report=report,
         checkpoint_paths=checkpoints,
+        data=_checkpoint_data(checkpoints),
         code_bundle=bundle,
         compiled_image_cache=args.image_cache,
         mode="remote",
@@ -261,6 +262,14 @@ def _context(
         custom_context=custom,
         run_start_time=_parse_start_time(args.run_start_time),
     )
+
+
+def _checkpoint_data(checkpoints: Any) -> dict[str, Any]:
+    if checkpoints is None or checkpoints.checkpoint_path is None:
+        return {}  # no import of the checkpoint module for tasks that have no checkpoint
+    from flyte_runtime._checkpoint import checkpoint_data
+
+    return checkpoint_data(checkpoints)
 
 
 async def _read_inputs(path: str | None, task: Any) -> tuple[dict[str, Any], dict[str, str]]:

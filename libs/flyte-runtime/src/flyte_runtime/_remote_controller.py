@@ -26,6 +26,9 @@ enqueued the same way, with the deployed task's identifier and fetched `TaskSpec
 its first call (`flyte_client._incluster`), so starting `a0` imports nothing for it. A
 `@flyte.trace` function called from the task runs in the task's process and is recorded as a
 trace child action (`run_trace`), so a retried parent replays it instead of running it again.
+A condition (`flyte.new_condition`) is a condition child action (`register_condition`) that
+stays PAUSED until it is signalled; `wait_for_condition` takes the value from its update on the
+same watch stream.
 
 Child action names are deterministic: an MD5 (base 36) of the parent action name, the inputs
 hash, the task identity (name, interface, code version) hash, the call's sequence number among
@@ -1118,6 +1121,87 @@ class RemoteController:
         child_id = identifier_pb2.ActionIdentifier(name=child, run=run_id)
         await self._send(child_id, parent, group, input_uri, run_base, trace=trace)
 
+    # -- conditions ----------------------------------------------------------------------------
+
+    async def register_condition(self, condition: Any) -> None:
+        """Create `condition` (`flyte.new_condition`) as a condition action of the running task.
+
+        The action's name is deterministic (the condition's name as both identity and inputs
+        hash, its sequence among same-named conditions, the group), so a retried parent finds
+        the condition its earlier attempt created (and the value it may have received) instead of
+        creating another. The action carries a `ConditionAction` (name, prompt, prompt type,
+        description, payload `LiteralType`, timeout, webhook) and no inputs (its `input_uri`,
+        which the control plane requires, points at `{run_base}/{child}/inputs.pb`, never
+        written). Returns once it is enqueued; `wait_for_condition` waits for its value.
+
+        Raises:
+            RuntimeSystemError: Outside a task, or the control plane failing.
+            RemoteControllerUnavailableError: When there is no control plane to submit to.
+        """
+        from flyteidl2.common import identifier_pb2
+
+        from flyte_models import current_task_context
+
+        tctx = current_task_context()
+        if tctx is None:
+            raise ferr.RuntimeSystemError(
+                "BadContext", f"condition {condition.name!r} was created outside a task"
+            )
+        if not self.endpoint and self._client_factory is None:
+            raise RemoteControllerUnavailableError(f"condition {condition.name}")
+        action = tctx.action
+        # A condition created inside a trace still belongs to the task (the trace's parent).
+        parent = (tctx.task_action or action).name
+        group = tctx.group_data.name if tctx.group_data else ""
+        seq = tctx._call_counter.next(condition.name + (f":{group}" if group else ""))
+        child = action.new_sub_action_from(
+            task_call_seq=seq,
+            task_hash=condition.name,
+            input_hash=condition.name,
+            group=group or None,
+        ).name
+        run_id = _run_id(action)
+        child_id = identifier_pb2.ActionIdentifier(name=child, run=run_id)
+        run_base = tctx.run_base_dir.rstrip("/")
+        condition._remote = (child_id, parent)
+        watch = self._watch(run_id, parent)
+        await watch.wait_ready()
+        if child in watch.states:
+            logger.info("condition %s (%s) already exists; watching it", condition.name, child)
+            return
+        logger.info("condition %s is the condition action %s of %s", condition.name, child, parent)
+        await self._send(
+            child_id,
+            parent,
+            group,
+            f"{run_base}/{child}/inputs.pb",
+            run_base,
+            condition=_condition_action(condition),
+        )
+
+    async def wait_for_condition(self, condition: Any) -> Any:
+        """Wait until `condition`'s action ends; return the signalled value as its `data_type`.
+
+        The value arrives in the action's update (`ActionUpdate.value`, a `Literal`), on the
+        parent's shared watch stream. A condition not registered yet is registered first.
+
+        Raises:
+            ConditionTimedoutError: The condition was not signalled within its timeout.
+            ConditionFailedError: The condition action failed, or its value is not a
+                `data_type` value.
+            ActionAbortedError: The condition action was aborted.
+        """
+        handle = getattr(condition, "_remote", None)
+        if handle is None:
+            await self.register_condition(condition)
+            handle = condition._remote
+        child_id, parent = handle
+        watch = self._watch(child_id.run, parent)
+        await watch.wait_ready()
+        logger.info("waiting for condition %s (%s)", condition.name, child_id.name)
+        update = await watch.wait_terminal(child_id.name)
+        return _condition_result(condition, update)
+
     async def _send(
         self,
         child_id: identifier_pb2.ActionIdentifier,
@@ -1128,10 +1212,17 @@ class RemoteController:
         *,
         task: Any = None,
         trace: Any = None,
+        condition: Any = None,
     ) -> None:
-        """Enqueue a child action (a task or a recorded trace), retrying transient errors."""
+        """Enqueue a child action (a task, a recorded trace or a condition), retrying transient
+        errors."""
         clients = self.clients()
-        what = task.id.name if task is not None else f"trace {trace.name}"
+        if task is not None:
+            what = task.id.name
+        elif trace is not None:
+            what = f"trace {trace.name}"
+        else:
+            what = f"condition {condition.name}"
         failures = 0
         while True:
             try:
@@ -1148,6 +1239,7 @@ class RemoteController:
                                 group=group,
                                 task=task,
                                 trace=trace,
+                                condition=condition,
                             )
                         ),
                         metadata=self.actions_headers(child_id.run, parent),
@@ -1165,6 +1257,7 @@ class RemoteController:
                             group=group,
                             task=task,
                             trace=trace,
+                            condition=condition,
                         ),
                         timeout=_ENQUEUE_TIMEOUT_S,
                     )
@@ -1274,6 +1367,62 @@ class RemoteController:
         return error_to_exception(
             execution_pb2.ExecutionError(code=ce.code, message=ce.message, kind=ce.origin)
         )
+
+
+def _condition_action(condition: Any) -> Any:
+    """The `ConditionAction` of a `flyte.new_condition` condition."""
+    from datetime import timedelta
+
+    from flyteidl2.core import types_pb2
+    from flyteidl2.workflow import run_definition_pb2
+
+    simple = {
+        bool: types_pb2.BOOLEAN,
+        int: types_pb2.INTEGER,
+        float: types_pb2.FLOAT,
+        str: types_pb2.STRING,
+    }[condition.data_type]
+    prompt_type = {
+        "text": run_definition_pb2.CONDITION_PROMPT_TYPE_TEXT,
+        "markdown": run_definition_pb2.CONDITION_PROMPT_TYPE_MARKDOWN,
+    }[condition.prompt_type]
+    action = run_definition_pb2.ConditionAction(
+        name=condition.name,
+        type=types_pb2.LiteralType(simple=simple),
+        prompt=condition.prompt,
+        description=condition.description,
+        prompt_type=prompt_type,
+    )
+    if condition.timeout_seconds:
+        action.timeout.FromTimedelta(timedelta(seconds=condition.timeout_seconds))
+    if condition.webhook is not None:
+        action.webhook.url = condition.webhook.url
+        if condition.webhook.payload:
+            action.webhook.payload.update(condition.webhook.payload)
+    return action
+
+
+def _condition_result(condition: Any, update: state_service_pb2.ActionUpdate) -> Any:
+    """The value of a condition action that ended (or the error it ended with)."""
+    from flyte_runtime._condition import payload_from_literal
+
+    name, child = condition.name, update.action_id.name
+    detail = f": {update.error.message}" if update.HasField("error") else ""
+    if update.phase == _ABORTED:
+        raise ferr.ActionAbortedError(f"Condition {name!r} (action {child}) was aborted{detail}")
+    if update.phase == _TIMED_OUT:
+        raise ferr.ConditionTimedoutError(
+            f"Condition {name!r} (action {child}) was not signalled within its timeout of "
+            f"{condition.timeout_seconds:g} seconds"
+            if condition.timeout_seconds
+            else f"Condition {name!r} (action {child}) timed out{detail}"
+        )
+    if update.phase == _FAILED or update.HasField("error"):
+        raise ferr.ConditionFailedError(f"Condition {name!r} (action {child}) failed{detail}")
+    if not update.HasField("value"):
+        logger.warning("condition %s (%s) ended without a value", name, child)
+        return None
+    return payload_from_literal(update.value, condition.data_type, name)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -33,6 +33,10 @@ class Controller(Protocol):
       (`call()` runs it) as a step of the running task; without it a trace just runs.
     * `submit_task_ref(task_details, kwargs) -> Awaitable[Any]`: run a deployed task
       (`flyte.remote.Task.get(...)`) as a child action; without it such a call is refused.
+    * `register_condition(condition) -> Awaitable[None]` and
+      `wait_for_condition(condition) -> Awaitable[Any]`: create a `flyte.new_condition(...)` as a
+      condition action and wait for its signalled value; without them (the local engine) the
+      value is asked for on the console.
     """
 
     async def submit(
