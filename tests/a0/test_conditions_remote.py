@@ -10,7 +10,6 @@ the value from the action's update.
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from support.devbox_runs import our_devbox_config
 
 import flyte
 import flyte.errors
@@ -88,14 +88,8 @@ async def two_gates() -> float:
 
 
 def _config(state_dir: Path, *, use_actions_service: bool) -> DevboxConfig:
-    child_path = os.pathsep.join(os.path.abspath(p) for p in sys.path if p)
-    return DevboxConfig(
-        port=0,
-        state_dir=state_dir,
-        a0_command=(sys.executable, "-m", "flyte_runtime._entrypoint"),
-        env={"PYTHONPATH": child_path},
-        max_concurrent_actions=4,
-        use_actions_service=use_actions_service,
+    return our_devbox_config(
+        state_dir, max_concurrent_actions=4, use_actions_service=use_actions_service
     )
 
 

@@ -10,17 +10,17 @@ on the sync wrappers' loop (sync tasks), and after the task resets the SDK with 
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
+from support.devbox_runs import our_devbox_config
 
 import flyte
 import flyte.remote
 import flyte_runtime._entrypoint  # noqa: F401 - the a0 the devbox runs (and a Pants dependency)
-from flyte_devbox import Devbox, DevboxConfig
+from flyte_devbox import Devbox
 
 pytestmark = pytest.mark.integration
 
@@ -62,15 +62,8 @@ def tasks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     root = tmp_path_factory.mktemp("src")
     (root / "robj_in_task_tasks.py").write_text(TASKS)
     sys.path.insert(0, str(root))
-    child_path = os.pathsep.join(os.path.abspath(p) for p in sys.path if p)
     box = Devbox(
-        DevboxConfig(
-            port=0,
-            state_dir=tmp_path_factory.mktemp("box"),
-            a0_command=(sys.executable, "-m", "flyte_runtime._entrypoint"),
-            env={"PYTHONPATH": child_path},
-            max_concurrent_actions=2,
-        )
+        our_devbox_config(tmp_path_factory.mktemp("box"), max_concurrent_actions=2)
     ).start()
     try:
         flyte.init(
