@@ -1,6 +1,6 @@
 """A remote run through a devbox whose blobs live in S3 (the moto emulator): the code bundle is
-uploaded through the devbox's signed URL, inputs and outputs go to s3://, and our a0 reads and
-writes them there.
+uploaded through the devbox's signed URL, inputs and outputs go to s3:// (a local file given as
+an input is uploaded there too), and our a0 reads and writes them there.
 
 Needs the storage emulators (`scripts/services/start.sh`, which writes the env file named by
 `$FLYTE_TEST_SERVICES_ENV`).
@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 import flyte
+import flyte.io
 from flyte_devbox import Devbox
 
 pytestmark = [pytest.mark.integration, pytest.mark.services]
@@ -41,6 +42,12 @@ async def write(text: str) -> File:
     async with f.open("wb") as fh:
         await fh.write(text.encode())
     return f
+
+
+@env.task
+async def read(f: File) -> str:
+    async with f.open("rb") as fh:
+        return (await fh.read()).decode()
 """
 
 _KEYS = ("FLYTE_AWS_ENDPOINT", "FLYTE_AWS_ACCESS_KEY_ID", "FLYTE_AWS_SECRET_ACCESS_KEY")
@@ -115,9 +122,16 @@ def test_remote_run_with_s3_blob_store(
             run = flyte.run(mod.write, text="in s3")
             run.wait()
             f = run.outputs()[0]
+            local = tmp_path / "local.txt"
+            local.write_text("from this machine")
+            run = flyte.run(mod.read, f=flyte.io.File.from_local_sync(str(local)))
+            run.wait()
+            assert run.outputs()[0] == "from this machine"
+            uploaded = run.inputs()["f"].path
         finally:
             flyte.init()
     assert f.path.startswith(f"s3://{bucket}/"), f.path
+    assert uploaded.startswith(f"s3://{bucket}/"), uploaded  # the local input went to the store
     assert fs.cat(f.path.removeprefix("s3://")) == b"in s3"
     keys = fs.find(bucket)
     assert any(k.endswith(".tar.gz") and "/fast" in k for k in keys), keys

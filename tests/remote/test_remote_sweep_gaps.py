@@ -313,3 +313,54 @@ async def test_remote_condition_list_get_and_signal(remote: Devbox, load: Load) 
         assert details.details.signal_info.output.scalar.primitive.integer == 7
     finally:
         await run.abort.aio()
+
+
+LOCAL_INPUTS = """
+import flyte
+from flyte.io import Dir, File
+
+env = flyte.TaskEnvironment(name="local_inputs_env")
+
+
+@env.task
+async def read_all(f: File, d: Dir, fs: list[File]) -> str:
+    async with f.open("rb") as fh:
+        first = (await fh.read()).decode()
+    names = sorted([entry.name async for entry in d.walk()])
+    rest = []
+    for g in fs:
+        async with g.open("rb") as fh:
+            rest.append((await fh.read()).decode())
+    return "|".join([first, ",".join(names), *rest])
+"""
+
+
+def test_local_files_and_dirs_given_as_inputs_are_uploaded(
+    remote: Devbox, load: Load, tmp_path: Any
+) -> None:
+    """A remote run's task runs elsewhere: local paths in its inputs are uploaded through the
+    data proxy first, and the task reads the uploaded copies (the originals are gone)."""
+    from flyte.io import Dir, File
+
+    mod = load("local_inputs_tasks", LOCAL_INPUTS)
+    (tmp_path / "one.txt").write_text("one")
+    (tmp_path / "two.txt").write_text("two")
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "a.txt").write_text("a")
+    (tmp_path / "d" / "b.txt").write_text("b")
+    one = File.from_local_sync(str(tmp_path / "one.txt"))
+    run = flyte.run(
+        mod.read_all,
+        f=one,
+        d=Dir.from_local_sync(str(tmp_path / "d")),
+        fs=[one, File.from_local_sync(str(tmp_path / "two.txt"))],
+    )
+    for p in ("one.txt", "two.txt", "d/a.txt", "d/b.txt"):
+        (tmp_path / p).unlink()  # the task must read the uploaded copies
+    assert _outputs(run)[0] == "one|a.txt,b.txt|one|two"
+    inputs = run.inputs()
+    assert str(tmp_path) not in inputs["f"].path and str(tmp_path) not in inputs["d"].path
+    assert inputs["fs"][0].path == inputs["f"].path  # one path, uploaded once
+
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        flyte.run(mod.read_all, f=one, d=Dir(path=str(tmp_path / "gone")), fs=[])

@@ -747,6 +747,7 @@ async def run_remote(
     from flyteidl2.dataproxy import dataproxy_service_pb2 as dp_pb2
 
     cs = clients()
+    await upload_local_data(inputs)
     upload = dp_pb2.UploadInputsRequest(inputs=inputs)
     if options.run_base_dir:
         upload.base_dir = options.run_base_dir
@@ -768,6 +769,64 @@ async def run_remote(
     handle = _make_handle(resp.run, options.preserve_original_types)
     logger.info("run %s created in %.2fs: %s", handle.name, time.monotonic() - started, handle.url)
     return handle
+
+
+async def upload_local_data(inputs: Any) -> int:
+    """Upload the local files, directories and dataframes a run's inputs reference (`File`,
+    `Dir`, `DataFrame` made from local data on this machine) through the control plane's data
+    proxy, and point the literals at the uploaded copies; return how many were uploaded.
+
+    The control plane runs the task elsewhere, where this machine's paths mean nothing. Blobs
+    and structured datasets are found in the input literals, their collections and maps; a path
+    referenced twice is uploaded once. A local path that no longer exists is an error that
+    names it.
+    """
+    import flyte_storage
+    from flyte_client.remote import upload_dir, upload_file
+
+    found: list[Any] = []
+
+    def visit(lit: Any) -> None:
+        kind = lit.WhichOneof("value")
+        if kind == "scalar":
+            which = lit.scalar.WhichOneof("value")
+            if which == "blob":
+                found.append(lit.scalar.blob)
+            elif which == "structured_dataset":
+                found.append(lit.scalar.structured_dataset)
+        elif kind == "collection":
+            for item in lit.collection.literals:
+                visit(item)
+        elif kind == "map":
+            for item in lit.map.literals.values():
+                visit(item)
+
+    for named in inputs.literals:
+        visit(named.value)
+    local = [m for m in found if m.uri and not flyte_storage.is_remote(m.uri)]
+    if not local:
+        return 0
+
+    async def upload(path: str) -> str:
+        if os.path.isfile(path):
+            return (await upload_file.aio(Path(path)))[1]  # type: ignore[no-any-return]
+        if os.path.isdir(path):
+            return await upload_dir.aio(Path(path))  # type: ignore[no-any-return]
+        raise FileNotFoundError(
+            f"an input references the local path {path}, which does not exist; a remote run "
+            "needs the data uploaded, so pass an existing file or directory"
+        )
+
+    def local_os_path(uri: str) -> str:
+        return uri.removeprefix("file://")
+
+    paths = sorted({local_os_path(m.uri) for m in local})
+    urls = await asyncio.gather(*(upload(p) for p in paths))
+    uploaded = dict(zip(paths, urls, strict=True))
+    for message in local:
+        message.uri = uploaded[local_os_path(message.uri)]
+    logger.info("uploaded %d local input path(s) for the run", len(paths))
+    return len(paths)
 
 
 async def rerun_remote(
