@@ -87,8 +87,9 @@ def test_signal_condition(flyte_cmd: Callable, remote_dir: Path) -> None:
     r = flyte_cmd("signal", "condition", run, action, "yes")
     assert r.code == 1 and "SUCCEEDED" in r.err, r  # already resolved
     _paused_condition(flyte_cmd, run, "count")
-    r = flyte_cmd("signal", "condition", run, "count", "4")  # by the task's name for it
-    assert r.code == 0 and "signalled: 4" in r.out, r
+    # By the task's name for it, with the value asked for after the task's prompt.
+    r = flyte_cmd("signal", "condition", run, "count", input="4\n")
+    assert r.code == 0 and "How many? (int):" in r.out and "signalled: 4" in r.out, r
     r = flyte_cmd("-of", "json", "get", "io", run, "--outputs-only")
     deadline = time.monotonic() + 60
     while r.code != 0 or "o0" not in r.out:

@@ -28,6 +28,15 @@ def _find(run_name: str, action_name: str) -> Any:
     )
 
 
+def _prompt(run_name: str, cond: Any) -> str:
+    """The question the task asked (kept in the condition action's spec)."""
+    import flyte.remote
+
+    details = flyte.remote.ActionDetails.get(run_name=run_name, name=cond.action_name)
+    spec = details.pb2.condition if details.pb2.HasField("condition") else None
+    return (spec.prompt if spec is not None else "") or f"Value for {cond.name}"
+
+
 @signal.command("condition", context_settings=CONTEXT_SETTINGS)
 @click.argument("run_name")
 @click.argument("action_name")
@@ -58,9 +67,7 @@ def signal_condition(
         raise click.ClickException(f"condition {cond.name!r} of run {run_name} is {phase}")
     expected = cond.expected_type or str
     if value is None:
-        md = cond.pb2.metadata.condition if cond.pb2.metadata.HasField("condition") else None
-        prompt = (md.prompt if md is not None else "") or f"Value for {cond.name}"
-        value = click.prompt(f"{prompt} ({expected.__name__})")
+        value = click.prompt(f"{_prompt(run_name, cond)} ({expected.__name__})")
     try:
         payload = parse_payload(value, expected)
     except ValueError as e:
