@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import grpc
 import pytest
@@ -168,6 +171,19 @@ def _shown(devbox: Devbox, run: str) -> dict:
     raise AssertionError(log.read_text())
 
 
+async def _gone(root: Path, name: str, timeout: float = 10.0) -> bool:
+    """Whether no file called `name` is left under `root` within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if not any(root.rglob(name)):
+                return True
+        except FileNotFoundError:  # a directory vanished while it was listed: look again
+            pass
+        await asyncio.sleep(0.05)
+    return False
+
+
 async def test_action_gets_env_and_file_secrets(
     secrets: SecretServiceClient, devbox: Devbox
 ) -> None:
@@ -197,9 +213,10 @@ async def test_action_gets_env_and_file_secrets(
         "FLYTE_SECRETS_ENV_PREFIX": "_FSEC_",
     }
     assert shown["files"] == {"tls/cert": "-----pem-----"}
-    # The secret files went away with the attempt's work directory.
+    # The secret files go away with the attempt's work directory (removed in the background
+    # once the attempt ends, so look until it is gone).
     work = devbox.config.state_dir / "work" / PROJECT / DOMAIN / "withsecrets"
-    assert not list(work.rglob("cert"))
+    assert await _gone(work, "cert"), f"secret files left under {work}"
 
 
 async def test_missing_secret_fails_the_action_with_its_name(devbox: Devbox) -> None:

@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from flyteidl2.common import run_pb2 as common_run_pb2
 from flyteidl2.core import execution_pb2, literals_pb2
 from flyteidl2.task import common_pb2, run_pb2, task_definition_pb2
 from flyteidl2.workflow import run_definition_pb2
@@ -80,6 +81,7 @@ from flyte_devbox._records import (
     KIND_TRACE,
     PAUSED,
     QUEUED,
+    RECOVERED,
     ROOT_ACTION,
     RUNNING,
     SUCCEEDED,
@@ -572,7 +574,7 @@ class Engine:
                 self._deadline(active, rec.created_at + limits.deadline)
             )
         try:
-            if await self._serve_from_cache(active):
+            if await self._recover(active) or await self._serve_from_cache(active):
                 return
             while not is_terminal(rec.phase):
                 if not await self._acquire_slot(active, limits.queued_timeout):
@@ -616,6 +618,85 @@ class Engine:
             self._release_reservation(active)
             if self._active.get(rec.key) is active:
                 del self._active[rec.key]
+
+    # ---------------------------------------------------------------------------- recovery
+
+    async def _recover(self, active: _Active) -> bool:
+        """In a run that recovers an earlier one (`RunSpec.relation` RECOVER), reuse the outputs
+        of the earlier run's action of the same name when it succeeded; True when it did.
+
+        Child names are deterministic (the SDK hashes the task, inputs and call order), so a
+        child of the recovering run that the earlier run already finished gets the same name:
+        it ends RECOVERED at once, pointing at the earlier outputs, and no process starts. The
+        root runs again (it drives the children), as do the actions named in
+        `RunSpec.recover.force_rerun_actions`, actions whose task changed, and actions whose
+        earlier outputs are gone.
+        """
+        rec = active.rec
+        if rec.kind != KIND_TASK or rec.parent is None:
+            return False
+        run_spec = self.run_spec(rec.key.run_key)
+        relation = run_spec.relation
+        if relation.relation_type != common_run_pb2.RELATION_TYPE_RECOVER:
+            return False
+        if rec.key.name in set(run_spec.recover.force_rerun_actions):
+            return False
+        source_run = relation.related_to
+        source_key = RunKey(
+            source_run.project or rec.key.project,
+            source_run.domain or rec.key.domain,
+            source_run.name,
+        )
+        source = self.store.get_action(source_key.action(rec.key.name))
+        if (
+            source is None
+            or source.kind != KIND_TASK
+            or source.phase not in (SUCCEEDED, RECOVERED)
+            or source.task_id[3] != rec.task_id[3]
+            or not source.output_uri
+        ):
+            return False
+        spec = task_definition_pb2.TaskSpec.FromString(rec.spec)
+        if spec.task_template.interface.outputs.variables and not await self.blobs.exists(
+            self.blobs.join(source.output_uri, "outputs.pb")
+        ):
+            logger.info("not recovering %s: the outputs of %s are gone", rec.key, source.key)
+            return False
+        self._finish_reused(rec, RECOVERED, source.output_uri)
+        return True
+
+    def _finish_reused(
+        self,
+        rec: ActionRecord,
+        phase: int,
+        output_uri: str,
+        cache_status: int = 0,
+        source: CacheSource | None = None,
+    ) -> None:
+        """End `rec` at once with outputs produced before (a cache hit, a recovered action):
+        one attempt, no process."""
+        now = time.time()
+        n = rec.attempts + 1
+        rec.attempts = n
+        changes: dict[str, Any] = {"attempts": n}
+        if cache_status:
+            rec.cache_status = cache_status
+            rec.cache_source = source
+            changes.update(cache_status=cache_status, cache_source=source)
+        with self.store.transaction():
+            self.store.update_action(rec.key, **changes)
+            self.store.insert_attempt(
+                AttemptRecord(
+                    key=rec.key,
+                    attempt=n,
+                    phase=phase,
+                    start_time=now,
+                    end_time=now,
+                    output_prefix=output_uri,
+                )
+            )
+            self.store.add_transition(rec.key, n, phase, now)
+            self._finish(rec, phase, output_uri=output_uri)
 
     # ---------------------------------------------------------------------------- task cache
 
@@ -708,27 +789,7 @@ class Engine:
 
     def _finish_from_cache(self, rec: ActionRecord, entry: CacheEntry) -> None:
         """A cache hit: one attempt, SUCCEEDED at once, whose outputs are the entry's."""
-        now = time.time()
-        n = rec.attempts + 1
-        rec.attempts = n
-        rec.cache_status = CACHE_HIT
-        rec.cache_source = entry.source
-        with self.store.transaction():
-            self.store.update_action(
-                rec.key, attempts=n, cache_status=CACHE_HIT, cache_source=entry.source
-            )
-            self.store.insert_attempt(
-                AttemptRecord(
-                    key=rec.key,
-                    attempt=n,
-                    phase=SUCCEEDED,
-                    start_time=now,
-                    end_time=now,
-                    output_prefix=entry.output_uri,
-                )
-            )
-            self.store.add_transition(rec.key, n, SUCCEEDED, now)
-            self._finish(rec, SUCCEEDED, output_uri=entry.output_uri)
+        self._finish_reused(rec, SUCCEEDED, entry.output_uri, CACHE_HIT, entry.source)
 
     def _populate_cache(self, rec: ActionRecord, attempt: int, output_prefix: str) -> None:
         found = self._cache_scope(rec)
