@@ -85,6 +85,11 @@ def default_insecure(endpoint: str, environ: Mapping[str, str] | None = None) ->
     return any(host in endpoint.lower() for host in _PLAIN_TEXT_HOSTS)
 
 
+def _api_key(env: Mapping[str, str]) -> str | None:
+    """The task's API key: `_UNION_EAGER_API_KEY`, else `EAGER_API_KEY`."""
+    return next((env[k] for k in API_KEY_ENVS if env.get(k)), None)
+
+
 @dataclass(frozen=True)
 class InClusterEnv:
     """The control plane and run scope the backend gave this task.
@@ -123,7 +128,7 @@ class InClusterEnv:
             endpoint=endpoint,
             insecure=default_insecure(endpoint, env),
             insecure_skip_verify=bool(_flag(env.get(INSECURE_SKIP_VERIFY_ENV))),
-            api_key=next((env[k] for k in API_KEY_ENVS if env.get(k)), None),
+            api_key=_api_key(env),
             org=env.get(ORG_ENV) or "",
             project=env.get(PROJECT_ENV) or "",
             domain=env.get(DOMAIN_ENV) or "",
@@ -175,7 +180,7 @@ def in_cluster_platform(
     except Exception as e:  # a broken config file must not stop the task's calls
         logger.warning("ignoring the Flyte client configuration in this task: %s", e)
         base = PlatformConfig()
-    api_key = next((env[k] for k in API_KEY_ENVS if env.get(k)), None) or base.api_key
+    api_key = _api_key(env) or base.api_key
     mode = base.auth_mode
     if not (api_key or base.command or base.client_credentials_secret) and mode in (
         "Pkce",

@@ -11,7 +11,7 @@ import concurrent.futures
 import contextlib
 import functools
 import inspect
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator
 from typing import Any, TypeVar
 
 from flyte_models import (
@@ -386,6 +386,19 @@ def on_loop(
     import contextvars
 
     return asyncio.run_coroutine_threadsafe(_in_context(contextvars.copy_context(), factory), loop)
+
+
+async def await_on_loop(loop: asyncio.AbstractEventLoop, call: Callable[[], Awaitable[Any]]) -> Any:
+    """Await `call()` on `loop`, where a controller keeps its streams: directly when this is that
+    loop (or it is not running), else on it from this loop (a sync task's `asyncio.run`, or
+    `syncify`'s loop), in the caller's context."""
+    try:
+        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop or loop.is_closed() or not loop.is_running():
+        return await call()
+    return await asyncio.wrap_future(on_loop(loop, call))
 
 
 def dispatch_task_call(

@@ -31,8 +31,6 @@ out raises `ConditionTimedoutError`, one that fails `ConditionFailedError`, one 
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
@@ -134,7 +132,9 @@ class _Condition:
                 f"condition {self.name!r}: this run's controller cannot wait on conditions "
                 "(flyte.new_condition needs a runtime with condition support)",
             )
-        return await _on_run_loop(run.loop, lambda: waiter(self))
+        from flyte_runtime._compose import await_on_loop
+
+        return await await_on_loop(run.loop, lambda: waiter(self))
 
 
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
@@ -213,20 +213,6 @@ def payload_from_literal(literal: Any, data_type: type, name: str = "") -> Any:
     )
 
 
-async def _on_run_loop(loop: asyncio.AbstractEventLoop, call: Callable[[], Awaitable[Any]]) -> Any:
-    """Await `call()` on the run's loop, where its controller keeps its streams (a sync task's
-    `syncify` runs this coroutine on another loop)."""
-    try:
-        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-    except RuntimeError:
-        running = None
-    if running is loop or loop.is_closed() or not loop.is_running():
-        return await call()
-    from flyte_runtime._compose import on_loop
-
-    return await asyncio.wrap_future(on_loop(loop, call))
-
-
 def _run(what: str) -> Any:
     from flyte_runtime._state import current_run
 
@@ -275,5 +261,7 @@ async def new_condition(
         run = _run("create a condition")
         register = getattr(run.controller, "register_condition", None)
         if register is not None:
-            await _on_run_loop(run.loop, lambda: register(condition))
+            from flyte_runtime._compose import await_on_loop
+
+            await await_on_loop(run.loop, lambda: register(condition))
     return condition

@@ -664,10 +664,9 @@ class RemoteController:
         if self._insecure is None:
             if not self.endpoint:
                 return False
-            from flyte_client import InClusterEnv
+            from flyte_client._incluster import default_insecure
 
-            backend = InClusterEnv.read(self._environ)
-            self._insecure = backend.insecure if backend else False
+            self._insecure = default_insecure(self.endpoint, self._environ)
         return self._insecure
 
     # -- connections -----------------------------------------------------------------------------
@@ -1467,9 +1466,6 @@ class RemoteTaskCallHandler:
         A call made on another event loop (a sync task running `asyncio.run(...)` in its thread)
         is submitted on `a0`'s loop, where the controller's watch streams live.
         """
-        if asyncio.get_running_loop() is self.loop:
-            return await self.controller.submit_task_ref(task, kwargs)
-        from flyte_runtime._compose import on_loop
+        from flyte_runtime._compose import await_on_loop
 
-        future = on_loop(self.loop, lambda: self.controller.submit_task_ref(task, kwargs))
-        return await asyncio.wrap_future(future)
+        return await await_on_loop(self.loop, lambda: self.controller.submit_task_ref(task, kwargs))
